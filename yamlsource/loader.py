@@ -1,0 +1,210 @@
+"""Load one YAML document into plain Python values, keeping where each came from.
+
+ruamel.yaml composes the node tree; we build the values ourselves so that we
+can see the raw text of every plain scalar. That lets us refuse the YAML 1.1
+traps a YAML 1.2 parser quietly accepts (``no`` meant as false, ``1:30`` meant
+as a number, ``0755`` meant as octal) and report duplicate keys with both
+positions instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from yamlsource.problems import (
+    KeyPath,
+    Problem,
+    Severity,
+    UnreadableError,
+    format_path,
+)
+
+# Plain scalars that YAML 1.1 tools (PyYAML, Ansible, older Kubernetes) read
+# as booleans; YAML 1.2 reads all but true/false as strings.
+YAML11_BOOLEANS = frozenset(
+    {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO"}
+    | {"on", "On", "ON", "off", "Off", "OFF"}
+)
+SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
+OCTAL_LOOKING = re.compile(r"^[-+]?(0[0-9_]+|0o[0-7_]+)$")
+
+
+@dataclass(frozen=True)
+class Mark:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass
+class Document:
+    """A loaded YAML document: its values, their positions and load problems."""
+
+    file: str
+    data: Any
+    marks: dict[KeyPath, Mark] = field(default_factory=dict)
+    key_marks: dict[KeyPath, Mark] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def mark(self, path: KeyPath, at_key: bool = False) -> Mark:
+        """Position of the value at ``path`` (or of its key), falling back to
+        the nearest ancestor that exists."""
+        if at_key and path in self.key_marks:
+            return self.key_marks[path]
+        for end in range(len(path), -1, -1):
+            found = self.marks.get(path[:end])
+            if found is not None:
+                return found
+        return Mark(1, 1)
+
+    def problem(
+        self,
+        path: KeyPath,
+        message: str,
+        severity: Severity = "error",
+        at_key: bool = False,
+    ) -> Problem:
+        at = self.mark(path, at_key)
+        return Problem(
+            self.file, at.line, at.column, format_path(path), message, severity
+        )
+
+
+def load_file(path: Path | str) -> Document:
+    """Read and load ``path``; raise UnreadableError if it is unusable."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _unreadable(name, "file not found") from None
+    except PermissionError:
+        raise _unreadable(name, "permission denied (need read access)") from None
+    except IsADirectoryError:
+        raise _unreadable(name, "is a directory, expected a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise _unreadable(name, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise _unreadable(name, exc.strerror or str(exc)) from None
+    return load_text(text, name)
+
+
+def load_text(text: str, name: str = "<string>") -> Document:
+    """Load one YAML document from ``text``; ``name`` is used in problems."""
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        nodes = list(yaml.compose_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise UnreadableError(
+            [Problem(name, line, column, "(document)", f"not YAML: {reason}")]
+        ) from None
+    except YAMLError as exc:
+        raise _unreadable(name, f"not YAML: {exc}") from None
+
+    nodes = [n for n in nodes if n is not None]
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        raise UnreadableError(
+            [
+                Problem(
+                    name,
+                    second.line + 1,
+                    second.column + 1,
+                    "(document)",
+                    "a second YAML document starts here; expected exactly one",
+                )
+            ]
+        )
+    doc = Document(file=name, data=None)
+    if nodes:
+        doc.data = _Builder(doc, yaml).build(nodes[0], ())
+    return doc
+
+
+def _unreadable(name: str, reason: str) -> UnreadableError:
+    return UnreadableError([Problem(name, 1, 1, "(document)", reason)])
+
+
+class _Builder:
+    """Turns composed nodes into dicts, lists and scalars, noting positions."""
+
+    def __init__(self, doc: Document, yaml: YAML) -> None:
+        self.doc = doc
+        self.constructor = yaml.constructor
+
+    def build(self, node: Node, path: KeyPath) -> Any:
+        start = node.start_mark
+        self.doc.marks[path] = Mark(start.line + 1, start.column + 1)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node, path)
+
+    def _mapping(self, node: MappingNode, path: KeyPath) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, Mark] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or str(key_node.tag).endswith(
+                ":merge"
+            ):
+                self._report(key_node, path, "only plain scalar keys are supported")
+                continue
+            key = self._scalar(key_node, path)
+            at = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in first_seen:
+                before = first_seen[key]
+                self._report(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key {key!r}; first defined at line {before.line}, "
+                    f"column {before.column}; each key may appear once",
+                )
+                continue
+            first_seen[key] = at
+            self.doc.key_marks[(*path, key)] = at
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def _scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+        raw = node.value
+        if node.style is None:  # plain, unquoted: where the traps live
+            trap = _trap(raw)
+            if trap:
+                self._report(node, path, trap)
+                return raw
+        return self.constructor.construct_object(node, deep=True)
+
+    def _report(self, node: Node, path: KeyPath, message: str) -> None:
+        mark = Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+        self.doc.problems.append(
+            Problem(self.doc.file, mark.line, mark.column, format_path(path), message)
+        )
+
+
+def _trap(raw: str) -> str | None:
+    if raw in YAML11_BOOLEANS:
+        return (
+            f"ambiguous value {raw!r}: YAML 1.1 reads it as a boolean; "
+            "write true or false, or quote it as a string"
+        )
+    if SEXAGESIMAL.match(raw):
+        return (
+            f"ambiguous value {raw!r}: YAML 1.1 reads it as a base-60 number; "
+            "quote it, or write plain seconds"
+        )
+    if OCTAL_LOOKING.match(raw):
+        return (
+            f"ambiguous value {raw!r}: a leading zero reads as octal in YAML 1.1; "
+            "write the number without leading zeros, or quote it"
+        )
+    return None
