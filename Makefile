@@ -68,6 +68,34 @@ lint: $(STAMP) ## Run ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+
+config-validate: $(STAMP) ## Validate the watchdog config strictly (CONFIG=file, default: shipped)
+	$(BIN)/runner-watchdog config validate --strict $(CONFIG)
+
+serve: $(STAMP) ## Run the exporter on this host with the shipped config
+	$(BIN)/runner-watchdog serve $(CONFIG_FLAG)
+
+evidence-rotate: $(STAMP) ## Rotate, expire and re-seal evidence files now
+	$(BIN)/runner-watchdog evidence rotate $(CONFIG_FLAG)
+
+report: $(STAMP) ## Print today's daily report from the evidence (DATE=YYYY-MM-DD)
+	$(BIN)/runner-watchdog report daily $(CONFIG_FLAG) $(if $(DATE),--date $(DATE),)
+
+chaos: $(STAMP) ## Run every chaos scenario against a real exporter on loopback
+	$(BIN)/runner-watchdog chaos all
+
+chaos-burst: $(STAMP) ## Run the stall-burst chaos scenario only
+	$(BIN)/runner-watchdog chaos burst
+
+e2e: $(STAMP) ## Stall -> exporter -> Prometheus -> rules -> Alertmanager, end to end
+	$(call ensure_tools,$(TEST_TOOLS))
+	$(BIN)/python -m pytest -m e2e tests
+
+bench: $(STAMP) ## Measure speed and memory side by side with the references
+	$(call ensure_tools,$(BENCH_TOOLS))
+	$(BIN)/python -m bench
+
 golden: $(STAMP) ## Regenerate the golden files under tests/ after an intended change
 	$(BIN)/python -m pytest tests -k golden --update-golden
 

@@ -1,7 +1,12 @@
-"""The ``runner-watchdog`` command: one group, one module per subcommand."""
+"""The ``runner-watchdog`` command: one group, one module per subcommand.
+
+Subcommands are imported only when used, so ``run`` does not pay for the
+HTTP server and ``--help`` stays quick.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -9,9 +14,24 @@ import click
 from exporter import __version__
 from exporter.errors import WatchdogError
 
+# name -> "module:attribute" of a click command or group.
+SUBCOMMANDS: dict[str, str] = {}
 
-class _Group(click.Group):
-    """Turns our own errors into one line and an exit code, never a traceback."""
+
+class _LazyGroup(click.Group):
+    """Loads subcommands on demand and turns our own errors into one line and
+    an exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in SUBCOMMANDS:
+            return super().get_command(ctx, name)
+        module_name, attribute = SUBCOMMANDS[name].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -21,7 +41,7 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="runner-watchdog")
 def main() -> None:
     """Watch CI runner process trees for stalls, record evidence, act, and
