@@ -17,7 +17,7 @@ BENCH_TOOLS := prometheus-process-exporter:prometheus-process-exporter
 	evidence-rotate report chaos chaos-burst e2e golden clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' \
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
