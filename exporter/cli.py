@@ -15,7 +15,9 @@ from exporter import __version__
 from exporter.errors import WatchdogError
 
 # name -> "module:attribute" of a click command or group.
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "config": "exporter.commands.config_cmd:config_group",
+}
 
 
 class _LazyGroup(click.Group):

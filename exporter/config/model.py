@@ -112,6 +112,17 @@ class Security:
     allowed_commands: tuple[str, ...]
     blocked_patterns: tuple[re.Pattern[str], ...]
     allow_shell: bool  # a shell may run only when the config says so
+    # Shell executable names that may run (``sh -c SCRIPT``, ``sh FILE``)
+    # while allow_shell is true; see exporter.config.allowlist for entries.
+    shells: tuple[str, ...] = ()
+
+    def blocking_pattern(self, text: str) -> re.Pattern[str] | None:
+        """The first blocked pattern found anywhere in ``text`` (a command
+        line joined by single spaces, or a shell's ``-c`` script), if any."""
+        for pattern in self.blocked_patterns:
+            if pattern.search(text):
+                return pattern
+        return None
 
 
 @dataclass(frozen=True)
