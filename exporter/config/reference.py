@@ -29,8 +29,8 @@ def reference_table() -> str:
     ]
     schema = config_schema()
     for key, sub, required in _rows(schema, ""):
-        cells = (f"`{key}`", _type(sub), _default(sub, required), _accepted(sub))
-        cells += (sub.get("description", ""),)
+        cells = [f"`{key}`", _type(sub), _default(sub, required), _accepted(sub)]
+        cells.append(str(sub.get("description", "")))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
