@@ -100,7 +100,7 @@ def kill_tree(
     *,
     protect: set[int],
     proc_root: str = PROC_ROOT,
-    reap: Callable[[], None] | None = None,
+    reap: Callable[[], object] | None = None,
 ) -> KillReport:
     """Kill ``root`` and every descendant; see the module doc for the steps.
 
@@ -153,7 +153,7 @@ class _TreeKiller:
         grace_seconds: float,
         protect: set[int],
         proc_root: str,
-        reap: Callable[[], None] | None,
+        reap: Callable[[], object] | None,
     ) -> None:
         self._root = root
         self._grace = grace_seconds
