@@ -162,3 +162,21 @@ def test_full_filesystem_drops_and_counts_then_resumes(tiny_filesystem, caplog):
     assert any(f"resumed dropped={drops}" in r.getMessage() for r in caplog.records)
     records, torn = read_events(directory / "stall-events.jsonl")
     assert (records[-1]["n"], torn) == (400, 0)
+
+
+@pytest.mark.parametrize(
+    ("seal_when_full", "active_lines"),
+    [(True, 0), (False, 2)],
+    ids=["seals-at-once", "leaves-sealing-to-the-caller"],
+)
+def test_reaching_the_size_limit(tmp_path, seal_when_full, active_lines):
+    small = Rotation(max_file_bytes=100, max_total_bytes=1 << 40, retention_days=14)
+    with EvidenceWriter(
+        tmp_path, small, host="h", environment="ci", seal_when_full=seal_when_full
+    ) as writer:
+        writer.append(EXECUTION_STREAM, "execution", "pytest", {"n": 1})
+        assert writer.limit_reached
+        writer.append(EXECUTION_STREAM, "execution", "pytest", {"n": 2})
+    active = tmp_path / "executions.jsonl"
+    assert (len(read_events(active)[0]) if active.exists() else 0) == active_lines
+    assert (tmp_path / "daily_report_manifest.json").exists() == seal_when_full

@@ -32,8 +32,6 @@ ENVELOPE_KEYS: Final = frozenset(
     }
 )
 
-_TIMESTAMP_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 
 def as_utc(moment: datetime) -> datetime:
     """The same moment in UTC; a naive datetime is taken as UTC already."""
@@ -45,7 +43,8 @@ def as_utc(moment: datetime) -> datetime:
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with microseconds and a ``Z``, e.g.
     ``2024-03-01T12:00:00.000001Z``. A naive datetime is taken as UTC."""
-    return as_utc(moment).strftime(_TIMESTAMP_FORMAT)
+    naive = as_utc(moment).replace(tzinfo=None)
+    return naive.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -93,13 +92,7 @@ def encode_event(event: Mapping[str, object]) -> bytes:
     ``\\n``. JSON escapes any newline inside a value, so the only newline is
     the last byte. A lone surrogate (from undecodable argv bytes) is kept as
     its JSON escape, so the line stays valid UTF-8."""
-    text = json.dumps(
-        event,
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=_plain,
-    )
+    text = _ENCODER.encode(event)
     return (text + "\n").encode("utf-8", errors="backslashreplace")
 
 
@@ -113,3 +106,8 @@ def _plain(value: object) -> object:
     if isinstance(value, set | frozenset):
         return sorted(value, key=str)
     return str(value)
+
+
+_ENCODER: Final = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain
+)

@@ -57,9 +57,14 @@ class EvidenceWriter:
 
     ``write_errors`` counts dropped events per stream (the exporter's
     ``spark_runner_evidence_write_errors_total{stream}``); ``on_drop`` is
-    called with the stream of each dropped event. When an append takes a
-    file to ``rotation.max_file_bytes`` the writer seals it at once (see
-    ``rotate``); that append then also pays for hashing the sealed file.
+    called with the stream of each dropped event.
+
+    When an append takes a file to ``rotation.max_file_bytes`` the writer
+    seals it at once (see ``rotate``), and that append also pays for
+    measuring the sealed file (about a second for 50 MB, once per file).
+    With ``seal_when_full=False`` it only sets ``limit_reached``, for a
+    caller that rotates on a thread of its own.
+
     A writer belongs to one process: after a fork the child reopens its own
     descriptors before its first append.
     """
@@ -73,16 +78,20 @@ class EvidenceWriter:
         environment: str,
         on_drop: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        seal_when_full: bool = True,
     ) -> None:
         self.directory = directory
         self.rotation = rotation
         self.host = host
         self.environment = environment
         self.write_errors: dict[str, int] = dict.fromkeys(STREAMS, 0)
+        self.limit_reached = False
         self._on_drop = on_drop
         self._clock = clock
+        self._seal_when_full = seal_when_full
         self._lock = DirectoryLock(directory / LOCK_NAME)
         self._files: dict[str, _OpenFile] = {}
+        self._paths = {stream: active_path(directory, stream) for stream in STREAMS}
         self._pid = os.getpid()
         self._dropped_in_episode = 0
         self._rotation_retry_at = 0.0
@@ -112,7 +121,9 @@ class EvidenceWriter:
             return False
         self._end_drop_episode()
         if size >= self.rotation.max_file_bytes:
-            self._rotate_early()
+            self.limit_reached = True
+            if self._seal_when_full:
+                self._rotate_early()
         return True
 
     def close(self) -> None:
@@ -152,7 +163,7 @@ class EvidenceWriter:
     def _current_fd(self, stream: str) -> int:
         """The descriptor of the stream's file as it is now at its path,
         reopened when a rotation has renamed the one held."""
-        path = active_path(self.directory, stream)
+        path = self._paths[stream]
         held = self._files.get(stream)
         try:
             status = os.stat(path)
