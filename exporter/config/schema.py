@@ -75,7 +75,8 @@ def known_keys(schema: dict[str, Any]) -> list[str]:
 
 
 def with_defaults(data: Any) -> Any:
-    """A copy of valid config ``data`` with every schema default filled in."""
+    """A copy of config ``data`` with every schema default filled in and the
+    unknown keys (reported as problems already) left out."""
     return _fill(copy.deepcopy(data), config_schema())
 
 
@@ -98,6 +99,8 @@ def _fill(value: Any, schema: dict[str, Any]) -> Any:
             value[key] = _fill(value[key], properties[key])
         elif isinstance(extra, dict):
             value[key] = _fill(value[key], extra)
+        elif extra is False:
+            del value[key]
     return value
 
 
