@@ -79,7 +79,7 @@ def _blocked(security: Security, argv: Sequence[str]) -> tuple[str, str] | None:
         for index, pattern in enumerate(security.blocked_patterns):
             if pattern.search(text):
                 rule = f"security.blocked_patterns[{index}]"
-                return rule, f"matches blocked pattern {pattern.pattern!r}"
+                return rule, f"matches blocked pattern {pattern.pattern}"
     return None
 
 

@@ -1,0 +1,1 @@
+"""The ``run`` wrapper: policy check, watched execution, evidence, metrics."""

@@ -1,0 +1,306 @@
+"""Run one command under watch: relay its output, sample its tree, and end
+it when it stalls, outlives its hard timeout or the wrapper is signalled.
+
+One thread does everything in a ``select`` loop: output is relayed as it
+arrives, SIGCHLD/SIGINT/SIGTERM arrive through the signal wakeup pipe, and
+the tree under the wrapper (the command, and every orphan the wrapper
+adopted as a subreaper) is sampled on a fixed interval. Whatever way the
+command ends, nothing it started outlives the wrapper: leftovers are killed
+with the shared tree kill and reaped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import FrameType
+
+from exporter.cause import Diagnosis, classify
+from exporter.procfs import ProcessId, raise_open_file_limit, read_identity
+from exporter.proctree import TreeSample, TreeSampler
+from exporter.progress import ProgressTracker
+from exporter.treekill import KillReport, kill_tree
+from exporter.wrapper import exitcodes
+from exporter.wrapper.reaper import Reaper, become_subreaper
+from exporter.wrapper.relay import OutputRelay
+
+logger = logging.getLogger(__name__)
+
+# How a run ended.
+EXITED = "exited"
+STALLED = "stalled"
+TIMED_OUT = "timed_out"
+INTERRUPTED = "interrupted"
+NOT_FOUND = "not_found"
+CANNOT_RUN = "cannot_run"
+
+_SMALLEST_INTERVAL = 0.05
+_INTERVALS_PER_STALL = 4  # sample at least this often within an allowance
+_DRAIN_SECONDS = 1.0  # reading output left in the pipes after the end
+
+
+@dataclass(frozen=True)
+class Limits:
+    stall_seconds: float
+    hard_timeout_seconds: float
+    kill_grace_seconds: float
+    sample_interval_seconds: float
+
+    @property
+    def effective_interval(self) -> float:
+        """The configured interval, shortened so a short stall allowance is
+        still checked several times."""
+        return max(
+            _SMALLEST_INTERVAL,
+            min(
+                self.sample_interval_seconds, self.stall_seconds / _INTERVALS_PER_STALL
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Stall:
+    """What the wrapper saw when it declared the stall."""
+
+    diagnosis: Diagnosis
+    idle_seconds: float
+    last_progress_at: float  # wall clock, seconds since the epoch
+    tree: TreeSample
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    ending: str
+    duration_seconds: float
+    returncode: int | None = None  # the command's Popen return code
+    command: ProcessId | None = None
+    stall: Stall | None = None
+    kill: KillReport | None = None
+    orphans_reaped: int = 0
+    signal_received: int | None = None
+    error: str = ""
+
+
+def supervise(
+    argv: Sequence[str], limits: Limits, *, stdout_fd: int = 1, stderr_fd: int = 2
+) -> RunOutcome:
+    """Run ``argv`` to its end (see the module doc); never raises for the
+    command's own failures."""
+    raise_open_file_limit()
+    become_subreaper()
+    with _SignalInbox() as inbox:
+        started = time.monotonic()
+        try:
+            command = subprocess.Popen(
+                list(argv),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            return _not_started(NOT_FOUND, exitcodes.NOT_FOUND, started, exc)
+        except OSError as exc:
+            return _not_started(CANNOT_RUN, exitcodes.CANNOT_RUN, started, exc)
+        run = _Run(command, limits, inbox, started, stdout_fd, stderr_fd)
+        return run.to_the_end()
+
+
+def _not_started(ending: str, code: int, started: float, exc: OSError) -> RunOutcome:
+    duration = time.monotonic() - started
+    return RunOutcome(code, ending, duration, error=exc.strerror or str(exc))
+
+
+class _SignalInbox:
+    """SIGCHLD, SIGINT and SIGTERM, delivered as bytes on a pipe that the
+    select loop watches."""
+
+    def __init__(self) -> None:
+        self.read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.received: list[int] = []
+        self._previous: dict[int, object] = {}
+        self._previous_wakeup = -1
+
+    def __enter__(self) -> _SignalInbox:
+        self._previous_wakeup = signal.set_wakeup_fd(
+            self._write_fd, warn_on_full_buffer=False
+        )
+        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        signal.set_wakeup_fd(self._previous_wakeup)
+        os.close(self.read_fd)
+        os.close(self._write_fd)
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        if signum != signal.SIGCHLD:
+            self.received.append(signum)
+
+    def clear(self) -> None:
+        try:
+            while os.read(self.read_fd, 512):
+                pass
+        except BlockingIOError:
+            return
+
+
+class _Run:
+    def __init__(
+        self,
+        command: subprocess.Popen[bytes],
+        limits: Limits,
+        inbox: _SignalInbox,
+        started: float,
+        stdout_fd: int,
+        stderr_fd: int,
+    ) -> None:
+        assert command.stdout is not None and command.stderr is not None
+        self.command = command
+        self.limits = limits
+        self.inbox = inbox
+        self.started = started
+        self.reaper = Reaper(command)
+        self.me = read_identity(os.getpid())
+        self.identity = read_identity(command.pid)
+        # The relay owns duplicates; Popen's file objects are closed now.
+        routes = {
+            os.dup(command.stdout.fileno()): stdout_fd,
+            os.dup(command.stderr.fileno()): stderr_fd,
+        }
+        command.stdout.close()
+        command.stderr.close()
+        for source in routes:
+            os.set_blocking(source, False)
+        self.relay = OutputRelay(routes)
+        self.sampler = TreeSampler(include_root=False)
+        self.tracker = ProgressTracker(started)
+
+    def to_the_end(self) -> RunOutcome:
+        try:
+            ending, stall = self._watch()
+            return self._finish(ending, stall)
+        finally:
+            self.sampler.close()
+            self.relay.close()
+
+    def _watch(self) -> tuple[str, Stall | None]:
+        interval = self.limits.effective_interval
+        deadline = self.started + self.limits.hard_timeout_seconds
+        next_sample = self.started + interval
+        while True:
+            now = time.monotonic()
+            wait = max(0.0, min(next_sample, deadline) - now)
+            sources = self.relay.open_sources
+            ready, _, _ = select.select([*sources, self.inbox.read_fd], [], [], wait)
+            for source in ready:
+                if source == self.inbox.read_fd:
+                    self.inbox.clear()
+                else:
+                    self.relay.pump(source)
+            self.reaper.reap()
+
+            if self.command.returncode is not None:
+                return EXITED, None
+            if self.inbox.received:
+                return INTERRUPTED, None
+            now = time.monotonic()
+            if now >= deadline:
+                return TIMED_OUT, None
+            if now >= next_sample:
+                stall = self._sample(now)
+                if stall is not None:
+                    return STALLED, stall
+                next_sample = now + interval
+
+    def _sample(self, now: float) -> Stall | None:
+        assert self.me is not None
+        tree = self.sampler.sample(self.me)
+        progress = self.tracker.observe(tree, now, self.relay.take_activity())
+        if not self.tracker.stalled(now, self.limits.stall_seconds):
+            return None
+        return Stall(
+            diagnosis=classify(tree),
+            idle_seconds=progress.idle_seconds,
+            last_progress_at=time.time() - progress.idle_seconds,
+            tree=tree,
+        )
+
+    def _finish(self, ending: str, stall: Stall | None) -> RunOutcome:
+        signum = self.inbox.received[0] if self.inbox.received else None
+        if signum is not None:
+            self._forward(signum)
+        kill = self._clean_up(needed=ending != EXITED)
+        self._drain()
+        self.reaper.reap()
+        if self.command.returncode is None:
+            self.command.wait()  # only reachable when a kill left a survivor
+        returncode = self.command.returncode
+        return RunOutcome(
+            exit_code=_exit_code(ending, returncode, signum),
+            ending=ending,
+            duration_seconds=time.monotonic() - self.started,
+            returncode=returncode,
+            command=self.identity,
+            stall=stall,
+            kill=kill,
+            orphans_reaped=self.reaper.orphans_reaped,
+            signal_received=signum,
+        )
+
+    def _forward(self, signum: int) -> None:
+        """Pass the signal on, and give the command its grace to end."""
+        if self.command.returncode is None:
+            self.command.send_signal(signum)
+        deadline = time.monotonic() + self.limits.kill_grace_seconds
+        while self.command.returncode is None and time.monotonic() < deadline:
+            self.relay.drain()
+            self.reaper.reap()
+            time.sleep(0.01)
+
+    def _clean_up(self, *, needed: bool) -> KillReport | None:
+        """Kill the tree under the wrapper; after a normal exit, only when
+        the command left something behind."""
+        assert self.me is not None
+        if not needed:
+            self.reaper.reap()
+            if not self.sampler.sample(self.me).members:
+                return None
+        report = kill_tree(
+            self.me,
+            self.limits.kill_grace_seconds,
+            protect=set(),
+            reap=self.reaper.reap,
+        )
+        if report.survivors:
+            logger.warning("run left survivors count=%d", len(report.survivors))
+        return report
+
+    def _drain(self) -> None:
+        """Relay what the pipes still hold; a survivor holding one open
+        cannot keep the wrapper waiting past the drain time."""
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        while self.relay.open_sources and time.monotonic() < deadline:
+            ready, _, _ = select.select(self.relay.open_sources, [], [], 0.05)
+            for source in ready:
+                self.relay.pump(source)
+
+
+def _exit_code(ending: str, returncode: int | None, signum: int | None) -> int:
+    if ending == STALLED:
+        return exitcodes.STALL_KILLED
+    if ending == TIMED_OUT:
+        return exitcodes.TIMED_OUT
+    if ending == INTERRUPTED and signum is not None:
+        return exitcodes.SIGNAL_BASE + signum
+    assert returncode is not None
+    return exitcodes.from_returncode(returncode)
