@@ -17,7 +17,7 @@ from exporter.errors import WatchdogError
 # name -> "module:attribute" of a click command or group.
 SUBCOMMANDS: dict[str, str] = {
     "config": "exporter.commands.config_cmd:config_group",
-    "run": "exporter.commands.run_cmd:run_command",
+    "evidence": "exporter.commands.evidence_cmd:evidence_group",
 }
 
 
