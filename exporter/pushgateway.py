@@ -109,7 +109,13 @@ def _current_values(
             labels = sample.labels
             if any(labels.get(key) != value for key, value in wanted.items()):
                 continue
-            own = frozenset((k, v) for k, v in labels.items() if k not in wanted)
+            # job and instance exist only as grouping labels; the others are
+            # the series' own labels too.
+            own = frozenset(
+                (key, value)
+                for key, value in labels.items()
+                if key not in ("job", "instance")
+            )
             values[(sample.name, own)] = sample.value
     return values
 
