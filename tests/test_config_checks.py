@@ -514,7 +514,7 @@ CASES = [
         [("  port: 9477", "  port: 9477\n  1: x")],
         18,
         3,
-        "metrics[1]",
+        "metrics.1",
         "error",
         "key 1 is not a name; expected a string key (quote it)",
     ),
@@ -590,3 +590,36 @@ def test_environment_failures_for_several_types_share_one_problem():
 
 def found_problems(text: str):
     return validate_text(text, name="c.yaml")[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "message"),
+    [
+        (
+            MINIMAL.replace("ci: {}", "ci: &e {}").replace("prod:", "prod: &e"),
+            9,
+            9,
+            "ambiguous YAML: found duplicate anchor 'e'; expected each anchor "
+            "defined once",
+        ),
+        (
+            "%YAML 1.1\n---\n" + MINIMAL.replace("port: 9477", "port: 9e3"),
+            19,
+            9,
+            "ambiguous YAML: In YAML 1.1 floating point values should have a dot "
+            "('.') in their mantissa; expected plain YAML 1.2, without a %YAML 1.1 "
+            "directive",
+        ),
+    ],
+    ids=["reused-anchor", "yaml11-float"],
+)
+def test_what_ruamel_only_warns_about_is_an_error_at_its_node(
+    text, line, column, message
+):
+    problems = found_problems(text)
+    assert (problems[0].line, problems[0].column, problems[0].message) == (
+        line,
+        column,
+        message,
+    )
+    assert validate_text(text)[0] is None

@@ -83,6 +83,8 @@ def interpreter_family(executable: str) -> str | None:
 
 def risk_of(entry: str) -> str | None:
     """Why an entry weakens the allowlist, or None when it does not."""
+    if not entry.split():
+        return None  # blank: the schema reports it
     if WILDCARD_CHARACTERS & set(entry):
         return "a wildcard allows commands nobody listed"
     parsed = AllowedCommand.parse(entry)

@@ -12,27 +12,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.error import YAMLError
-
 from exporter.config.allowances import check_allowances
 from exporter.config.build import build_config
 from exporter.config.checks import check_sections
-from exporter.config.errors import ConfigInvalid, ConfigUnreadable
+from exporter.config.errors import ConfigInvalid
 from exporter.config.locate import resolve_config_path
 from exporter.config.model import Config
+from exporter.config.reading import read_file, read_text
 from exporter.config.schema import config_schema, with_defaults
 from exporter.config.schema_problems import schema_problems, show
 from exporter.config.security_checks import check_security
-from yamlsource import (
-    Document,
-    KeyPath,
-    Problem,
-    UnreadableError,
-    errors,
-    load_file,
-    load_text,
-    warnings,
-)
+from yamlsource import Document, KeyPath, Problem, errors, format_path, warnings
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +57,14 @@ def validate_config(
     exporter's reload keeps its last good config on either outcome.
     """
     source = path if path is not None else resolve_config_path(None)
-    return validate_document(_read(source), strict, source.absolute())
+    return validate_document(read_file(source), strict, source.absolute())
 
 
 def validate_text(
     text: str, strict: bool = False, name: str = "<string>"
 ) -> tuple[Config | None, list[Problem]]:
     """Like validate_config, for config text (relative paths start here)."""
-    try:
-        doc = load_text(text, name)
-    except UnreadableError as exc:
-        raise ConfigUnreadable(name, exc.problems) from None
-    except (YAMLError, RecursionError) as exc:
-        raise ConfigUnreadable(name, [_not_loadable(name, exc)]) from None
+    doc = read_text(text, name)
     return validate_document(doc, strict, Path.cwd() / "runner.yaml")
 
 
@@ -113,30 +98,6 @@ _EMPTY = "empty config; expected a mapping with keys " + ", ".join(
 )
 
 
-def _read(path: Path) -> Document:
-    try:
-        return load_file(path)
-    except UnreadableError as exc:
-        raise ConfigUnreadable(str(path), exc.problems) from None
-    except (YAMLError, RecursionError) as exc:
-        raise ConfigUnreadable(str(path), [_not_loadable(str(path), exc)]) from None
-
-
-def _not_loadable(name: str, exc: BaseException) -> Problem:
-    """yamlsource builds values after parsing; a tag it cannot construct
-    (``!!python/name``, ``!custom``) or absurd nesting fails there."""
-    mark = getattr(exc, "problem_mark", None)
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    reason = getattr(exc, "problem", None) or type(exc).__name__
-    return Problem(
-        name,
-        line,
-        column,
-        "(document)",
-        f"not loadable YAML: {reason}; expected plain YAML without tags",
-    )
-
-
 def _with_string_keys(
     doc: Document, value: Any, path: KeyPath, problems: list[Problem]
 ) -> Any:
@@ -154,8 +115,10 @@ def _with_string_keys(
         if isinstance(key, str):
             kept[key] = _with_string_keys(doc, item, (*path, key), problems)
             continue
+        at = doc.mark((*path, key), at_key=True)
         message = f"key {show(key)} is not a name; expected a string key (quote it)"
-        problems.append(doc.problem((*path, key), message, at_key=True))
+        where = format_path((*path, show(key)))
+        problems.append(Problem(doc.file, at.line, at.column, where, message))
     return kept
 
 
