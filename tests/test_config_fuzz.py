@@ -141,11 +141,12 @@ def _mutate(data: Any, draw: DataObject) -> Any:
     return data
 
 
+_DUMPER = YAML(typ="safe", pure=True)
+
+
 def _dump(data: Any) -> str:
     stream = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.dump(data, stream)
+    _DUMPER.dump(data, stream)
     return stream.getvalue()
 
 
@@ -219,7 +220,7 @@ def fuzz_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("config-fuzz")
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=1000)
 @given(draw=st.data(), strict=st.booleans())
 def test_structural_mutants_load_or_fail_cleanly(fuzz_dir, draw, strict):
     path = fuzz_dir / "structural.yaml"
@@ -235,7 +236,7 @@ def test_structural_mutants_load_or_fail_cleanly(fuzz_dir, draw, strict):
         _check_problems([], config)
 
 
-@settings(FUZZ, max_examples=1000)
+@settings(FUZZ, max_examples=900)
 @given(draw=st.data(), strict=st.booleans())
 def test_textual_mutants_validate_or_fail_cleanly(draw, strict):
     text = _mutated_text(draw)
@@ -247,7 +248,7 @@ def test_textual_mutants_validate_or_fail_cleanly(draw, strict):
     _check_problems(problems, config)
 
 
-@settings(FUZZ, max_examples=500)
+@settings(FUZZ, max_examples=400)
 @given(draw=st.data(), structural=st.booleans())
 def test_config_validate_command_never_shows_a_traceback(fuzz_dir, draw, structural):
     path = fuzz_dir / "command.yaml"
