@@ -364,13 +364,17 @@ _TRAPS_TERM = textwrap.dedent(
         print(f"got {signum}", flush=True)
         sys.exit(0)
     signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
     print("ready", flush=True)
     time.sleep(60)
     """
 )
 
 
-def test_sigterm_is_forwarded_then_the_tree_is_cleaned(setup: Setup) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["term", "int"])
+def test_signals_are_forwarded_then_the_tree_is_cleaned(
+    setup: Setup, signum: signal.Signals
+) -> None:
     with subprocess.Popen(
         [
             WATCHDOG,
@@ -389,11 +393,12 @@ def test_sigterm_is_forwarded_then_the_tree_is_cleaned(setup: Setup) -> None:
     ) as wrapper:
         assert wrapper.stdout is not None
         assert wrapper.stdout.readline() == b"ready\n"
-        wrapper.send_signal(signal.SIGTERM)
+        wrapper.send_signal(signum)
         rest = wrapper.stdout.read()
         code = wrapper.wait(timeout=60)
 
-    assert rest == b"got 15\n"
-    assert code == exitcodes.SIGNAL_BASE + signal.SIGTERM
+    assert rest == f"got {int(signum)}\n".encode()
+    assert code == exitcodes.SIGNAL_BASE + signum
     [execution] = setup.events("executions")
-    assert (execution["ending"], execution["signal_received"]) == ("interrupted", 15)
+    assert execution["ending"] == "interrupted"
+    assert execution["signal_received"] == signum
