@@ -125,6 +125,8 @@ class ProgressTracker:
 
         if self._writes_are_progress(written, writes_moved, output):
             return IO
+        # Known shortcoming: schedstat is the main thread's, so a socket
+        # read in another thread shows only through CPU or io counters.
         if any(self._network_wait(pid) for pid in woken):
             return NETWORK
         return ""

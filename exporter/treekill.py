@@ -291,6 +291,11 @@ class _TreeKiller:
             for target in self._targets.values()
         )
 
+    # Known shortcoming: during the grace period members run again; one that
+    # forks and exits between two polls hands its child to init (or the
+    # nearest subreaper), outside the walk. The run wrapper is that
+    # subreaper and still finds it; the exporter killing a foreign tree may
+    # not.
     def _wait_dead(self, seconds: float, *, discover: bool) -> None:
         deadline = time.monotonic() + seconds
         while True:
