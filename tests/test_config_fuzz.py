@@ -25,6 +25,7 @@ from exporter.config import (
     load_config,
     validate_text,
 )
+from exporter.config.schema import prod_maximum
 from exporter.contract import OTHER_COMMAND_TYPE
 from yamlsource import Problem, errors, load_text
 
@@ -207,12 +208,16 @@ def _check_problems(problems: list[Problem], config: Config | None) -> None:
         assert problem.line >= 1 and problem.column >= 1
         assert problem.path and problem.message
         assert "Traceback" not in problem.message
-    if config is not None:  # a valid config resolves every allowance
+    if config is not None:  # the checks agree with Config.allowance
         for kind, env in itertools.product(
             [*config.command_types, OTHER_COMMAND_TYPE], config.environments
         ):
             allowance = config.allowance(kind, env)
-            assert 0 < allowance.stall_seconds <= allowance.hard_timeout_seconds
+            stall, hard = allowance.stall_seconds, allowance.hard_timeout_seconds
+            assert 2 * allowance.sample_interval_seconds <= stall <= hard
+            if env == "prod":
+                assert stall <= prod_maximum("stall_seconds")
+                assert hard <= prod_maximum("hard_timeout_seconds")
 
 
 @pytest.fixture(scope="module")

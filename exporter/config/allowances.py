@@ -53,35 +53,56 @@ Check = Callable[[dict[str, int]], _Failure | None]
 
 def check_allowances(doc: Document, data: dict[str, Any]) -> list[Problem]:
     """Allowance problems of schema-valid ``timeouts``, ``environments`` and
-    ``command_types`` sections."""
+    ``command_types`` sections (defaults filled in)."""
     types = [*data["command_types"], OTHER_COMMAND_TYPE]
     problems: dict[tuple[str, KeyPath], Problem] = {}
+    base_failed = _base_problems(doc, data, types, problems)
+    for env in _environment_names(data):
+        _environment_problems(doc, data, types, env, base_failed, problems)
+    return list(problems.values())
 
-    base_failed: set[tuple[str, str]] = set()
+
+def _base_problems(
+    doc: Document,
+    data: dict[str, Any],
+    types: list[str],
+    problems: dict[tuple[str, KeyPath], Problem],
+) -> set[tuple[str, str]]:
+    """Failures before any environment applies, at the value that causes
+    them; returns (type, check) pairs so environments do not repeat them."""
+    failed: set[tuple[str, str]] = set()
     for name in types:
         resolved = _resolve(data, name, None)
         for failure in _failures(resolved.values, _BASE_CHECKS):
-            base_failed.add((name, failure.check))
+            failed.add((name, failure.check))
             at = _own_source(resolved, failure.keys)
             subject = "" if at[0] == "timeouts" else f"command type {name!r}: "
             message = f"{subject}{_sentence(failure)}"
             problems.setdefault((failure.check, at), doc.problem(at, message))
+    return failed
 
-    for env in _environment_names(data):
-        checks = [*_BASE_CHECKS, *(_PROD_CHECKS if env == PROD else [])]
-        grouped: dict[tuple[str, KeyPath], list[tuple[str, _Failure]]]
-        grouped = defaultdict(list)
-        for name in types:
-            resolved = _resolve(data, name, env)
-            for failure in _failures(resolved.values, checks):
-                if (name, failure.check) in base_failed:
-                    continue
+
+def _environment_problems(
+    doc: Document,
+    data: dict[str, Any],
+    types: list[str],
+    env: str,
+    base_failed: set[tuple[str, str]],
+    problems: dict[tuple[str, KeyPath], Problem],
+) -> None:
+    """New failures an environment causes, one problem per check and place,
+    naming every command type it hits."""
+    checks = [*_BASE_CHECKS, *(_PROD_CHECKS if env == PROD else [])]
+    grouped: dict[tuple[str, KeyPath], list[tuple[str, _Failure]]]
+    grouped = defaultdict(list)
+    for name in types:
+        resolved = _resolve(data, name, env)
+        for failure in _failures(resolved.values, checks):
+            if (name, failure.check) not in base_failed:
                 at = _env_source(data, env, resolved, failure.keys)
                 grouped[(failure.check, at)].append((name, failure))
-        for (check, at), found in grouped.items():
-            problems.setdefault((check, at), doc.problem(at, _env_message(env, found)))
-
-    return list(problems.values())
+    for (check, at), found in grouped.items():
+        problems.setdefault((check, at), doc.problem(at, _env_message(env, found)))
 
 
 def _environment_names(data: dict[str, Any]) -> list[str]:
