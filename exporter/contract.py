@@ -62,3 +62,27 @@ EVIDENCE_WRITE_ERRORS_TOTAL: Final = f"{NAMESPACE}_evidence_write_errors_total"
 REASON: Final = "reason"
 CAPABILITY: Final = "capability"
 STREAM: Final = "stream"
+VERSION: Final = "version"
+# Bounded values of the self-metric labels.
+CAPABILITIES: Final = ("io", "schedstat")  # per-process counters readable
+SAMPLE_ERROR_REASONS: Final = (
+    "proc_read",  # /proc failed other than by a process leaving (never races)
+    "evidence_record",  # a run wrapper's event the exporter cannot count
+    "kill",  # a tree kill failed or left survivors
+    "rotation",  # the daily or size rotation failed
+    "internal",  # a sample pass raised; the next one starts afresh
+)
+# The exporter's own memory and CPU, under the names every exporter uses.
+SELF_RESIDENT_MEMORY: Final = "process_resident_memory_bytes"
+SELF_CPU_SECONDS: Final = "process_cpu_seconds_total"
+
+# Evidence event kinds, and the fields the exporter reads from the run
+# wrapper's events besides RESULT and CAUSE.
+EXECUTION_KIND: Final = "execution"
+STALL_KIND: Final = "stall"
+KILL_KIND: Final = "kill"
+DURATION_FIELD: Final = "duration_seconds"
+# Events the exporter writes itself carry OBSERVER_FIELD=EXPORTER_OBSERVER;
+# it follows the streams for the wrapper's events and skips its own.
+OBSERVER_FIELD: Final = "observer"
+EXPORTER_OBSERVER: Final = "exporter"
