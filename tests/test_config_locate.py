@@ -296,3 +296,21 @@ def test_config_that_is_not_a_mapping_is_invalid(tmp_path, content, message):
     assert [p.message for p in caught.value.problems] == [message]
     assert caught.value.exit_code == 1
     assert _validate(str(path)).exit_code == 1
+
+
+def test_public_names_all_resolve_lazily():
+    import exporter.config as package
+
+    assert sorted(package.__all__) == sorted(package._HOME_OF)
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError):
+        package.no_such_name  # noqa: B018
+
+
+def test_the_dataclasses_alone_do_not_load_the_validator():
+    probe = "import sys, exporter.config.model; print('jsonschema' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    )
+    assert done.stdout == "False\n"
