@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "config": "exporter.commands.config_cmd:config_group",
     "evidence": "exporter.commands.evidence_cmd:evidence_group",
     "run": "exporter.commands.run_cmd:run_command",
+    "serve": "exporter.commands.serve_cmd:serve_command",
 }
 
 
