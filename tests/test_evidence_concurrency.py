@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_four_writers_with_forced_rotations_lose_and_tear_nothing(tmp_path):
     try:
         while any(writer.poll() is None for writer in writers):
             followed.extend(tail.poll())
+            time.sleep(0.01)  # pacing only: leaves the CPUs to the writers
     finally:
         for writer in writers:
             if writer.poll() is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -23,14 +24,16 @@ from pathlib import Path
 from typing import Final
 
 from exporter.errors import UnreadableInputError
-from exporter.evidence.events import format_timestamp
+from exporter.evidence.events import TIMESTAMP_KEY, format_timestamp
 from exporter.evidence.layout import MANIFEST_NAME, parse_sealed_name
 from exporter.evidence.private import open_private
-from exporter.evidence.reader import LineSplitter, parse_line, record_time
+from exporter.evidence.reader import LineSplitter, Record, parse_line, record_time
 
 MANIFEST_SCHEMA_VERSION: Final = 1
 GENERATOR: Final = "runner-watchdog evidence rotate (do not edit)"
 _CHUNK_BYTES: Final = 1 << 20
+# format_timestamp's output, whose text order is time order.
+_CANONICAL: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,21 @@ def describe_file(path: Path) -> ManifestEntry:
         size=size,
         line_count=measure.line_count,
         torn_lines=measure.torn_lines,
-        first_timestamp=_text(measure.earliest),
-        last_timestamp=_text(measure.latest),
+        first_timestamp=measure.earliest,
+        last_timestamp=measure.latest,
         sha256=digest.hexdigest(),
     )
 
 
 class _Measure:
+    """Line counts and the time span of a file's records. Timestamps in the
+    writers' own fixed-width form compare as text; others are parsed."""
+
     def __init__(self) -> None:
         self.line_count = 0
         self.torn_lines = 0
-        self.earliest: datetime | None = None
-        self.latest: datetime | None = None
+        self.earliest: str | None = None
+        self.latest: str | None = None
 
     def lines(self, lines: list[bytes]) -> None:
         for line in lines:
@@ -87,16 +93,20 @@ class _Measure:
             if record is None:
                 self.torn_lines += 1
                 continue
-            moment = record_time(record)
-            if moment is None:
+            stamp = _canonical_timestamp(record)
+            if stamp is None:
                 continue
-            if self.earliest is None or moment < self.earliest:
-                self.earliest = moment
-            if self.latest is None or moment > self.latest:
-                self.latest = moment
+            if self.earliest is None or stamp < self.earliest:
+                self.earliest = stamp
+            if self.latest is None or stamp > self.latest:
+                self.latest = stamp
 
 
-def _text(moment: datetime | None) -> str | None:
+def _canonical_timestamp(record: Record) -> str | None:
+    text = record.get(TIMESTAMP_KEY)
+    if isinstance(text, str) and _CANONICAL.fullmatch(text):
+        return text
+    moment = record_time(record)
     return None if moment is None else format_timestamp(moment)
 
 

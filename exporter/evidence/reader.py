@@ -21,13 +21,20 @@ Record = dict[str, object]
 _CHUNK_BYTES: Final = 1 << 20
 
 
+_DECODER: Final = json.JSONDecoder()
+
+
 def parse_line(line: bytes) -> Record | None:
-    """The record on one line (without its newline), or None when torn."""
+    """The record on one line (without its newline), or None when torn:
+    anything but exactly one JSON object in UTF-8, as writers write it."""
     try:
-        value = json.loads(line.decode("utf-8"))
+        text = line.decode("utf-8")
+        value, end = _DECODER.raw_decode(text)
     except (UnicodeDecodeError, ValueError):
         return None
-    return value if isinstance(value, dict) else None
+    if end != len(text) or not isinstance(value, dict):
+        return None
+    return value
 
 
 def record_time(record: Record) -> datetime | None:
