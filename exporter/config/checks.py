@@ -123,6 +123,8 @@ def _argument_pattern(
 
 
 def _metrics(doc: Document, section: dict[str, Any]) -> list[Problem]:
+    # web_config_file is not opened here: a config is often validated away
+    # from the host it is meant for; the exporter reads it when it starts.
     address = section.get("listen_address")
     if not isinstance(address, str) or not address or _is_address(address):
         return []
