@@ -6,6 +6,7 @@ import logging
 import os
 import stat
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,3 +181,28 @@ def test_reaching_the_size_limit(tmp_path, seal_when_full, active_lines):
     active = tmp_path / "executions.jsonl"
     assert (len(read_events(active)[0]) if active.exists() else 0) == active_lines
     assert (tmp_path / "daily_report_manifest.json").exists() == seal_when_full
+
+
+def test_threads_sharing_a_writer_lose_nothing(tmp_path):
+    small = Rotation(max_file_bytes=4096, max_total_bytes=1 << 40, retention_days=14)
+    with EvidenceWriter(tmp_path, small, host="h", environment="ci") as writer:
+
+        def append_many(thread: int) -> None:
+            for n in range(500):
+                assert writer.append(
+                    AUDIT_STREAM, "decision", "make", {"t": thread, "n": n}
+                )
+
+        threads = [threading.Thread(target=append_many, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    records: list[dict[str, object]] = []
+    for path in sorted(tmp_path.glob("audit.jsonl*")):
+        found, torn = read_events(path)
+        assert torn == 0
+        records.extend(found)
+    assert sorted((r["t"], r["n"]) for r in records) == [
+        (t, n) for t in range(4) for n in range(500)
+    ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ class EvidenceWriter:
     With ``seal_when_full=False`` it only sets ``limit_reached``, for a
     caller that rotates on a thread of its own.
 
-    A writer belongs to one process: after a fork the child reopens its own
+    Threads may share a writer. After a fork the child reopens its own
     descriptors before its first append.
     """
 
@@ -90,6 +91,7 @@ class EvidenceWriter:
         self._clock = clock
         self._seal_when_full = seal_when_full
         self._lock = DirectoryLock(directory / LOCK_NAME)
+        self._threads = threading.Lock()
         self._files: dict[str, _OpenFile] = {}
         self._paths = {stream: active_path(directory, stream) for stream in STREAMS}
         self._pid = os.getpid()
@@ -114,12 +116,14 @@ class EvidenceWriter:
             kind=kind,
             fields=fields,
         )
-        try:
-            size = self._write(stream, encode_event(event))
-        except OSError as error:
-            self._count_drop(stream, error)
-            return False
-        self._end_drop_episode()
+        line = encode_event(event)
+        with self._threads:  # threads share the flock's open file: exclude them
+            try:
+                size = self._write(stream, line)
+            except OSError as error:
+                self._count_drop(stream, error)
+                return False
+            self._end_drop_episode()
         if size >= self.rotation.max_file_bytes:
             self.limit_reached = True
             if self._seal_when_full:
@@ -144,7 +148,7 @@ class EvidenceWriter:
         self.close()
 
     def _write(self, stream: str, line: bytes) -> int:
-        """Append under the lock; the file's size afterwards."""
+        """Append under the directory's lock; the file's size afterwards."""
         self._forget_inherited()
         self._acquire()
         try:
