@@ -1,0 +1,74 @@
+"""``rulegen check [DIR]``: run the real tools on the generated artifacts.
+
+Each check takes the output directory and returns one summary line; issue 3's
+Alertmanager check joins CHECKS.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from ruamel.yaml import YAML
+
+from rulegen import names, promtool
+from rulegen.errors import CheckFailedError
+
+Check = Callable[[Path], str]
+
+
+def prometheus_rules(out: Path) -> str:
+    """promtool check rules and test rules on everything under prometheus/."""
+    rules = sorted((out / names.RULES_DIR).glob("*.yml"))
+    tests = sorted((out / names.TESTS_DIR).glob("*.yml"))
+    resources = sorted((out / names.K8S_DIR).glob("*.yml"))
+    if not rules and not resources:
+        raise CheckFailedError(
+            f"no rule files under {out / names.RULES_DIR}; run `rulegen build SPEC` "
+            "first"
+        )
+    if rules:
+        promtool.check_rules(rules)
+    if tests:
+        promtool.test_rules(tests)
+    for resource in resources:
+        _check_resource(resource)
+    return (
+        f"promtool: {len(rules)} rule files and {len(resources)} PrometheusRule "
+        f"resources valid, {len(tests)} test files pass"
+    )
+
+
+CHECKS: list[Check] = [prometheus_rules]
+
+
+@click.command()
+@click.argument(
+    "directory",
+    default=".",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+def check(directory: Path) -> None:
+    """Check the artifacts generated under DIRECTORY (default: .) with
+    promtool: rules must load, and their unit tests must pass."""
+    for run in CHECKS:
+        click.echo(f"rulegen: {run(directory)}")
+
+
+def _check_resource(resource: Path) -> None:
+    """A PrometheusRule's groups, checked as a plain rule file."""
+    yaml = YAML(typ="safe")
+    document = yaml.load(resource.read_text(encoding="utf-8"))
+    groups = (document or {}).get("spec", {}).get("groups")
+    if not groups:
+        raise CheckFailedError(f"{resource}: no spec.groups in the PrometheusRule")
+    with tempfile.TemporaryDirectory(prefix="rulegen-") as scratch:
+        plain = Path(scratch) / resource.name
+        with plain.open("w", encoding="utf-8") as handle:
+            yaml.dump({"groups": groups}, handle)
+        try:
+            promtool.check_rules([plain])
+        except CheckFailedError as exc:
+            raise CheckFailedError(f"{resource}: {exc}") from None
