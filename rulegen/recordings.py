@@ -63,7 +63,11 @@ def _ratio_rules(slo: SLO, labels: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _sli_counts(slo: SLO) -> tuple[str, str]:
-    """(all events, bad events) per base window, aggregated."""
+    """(all events, bad events) per base window, aggregated.
+
+    Known gap: increase() cannot see the first event of a counter series that
+    appears already at 1; the exporter has to create its series at 0.
+    """
     by, window = slo.aggregate_by, slo.base_window
     sli = slo.sli
     if isinstance(sli, EventsRatioSLI):

@@ -166,3 +166,13 @@ def test_an_explicit_alert_that_can_never_fire_is_an_error(tmp_path):
         "slos[0].alerts[0].burn_factor",
     )
     assert "can never fire: its error-ratio threshold 2.88" in problem.message
+
+
+def test_an_slo_left_without_any_alert_is_an_error(tmp_path):
+    text = LOOSE.replace("objective: 0.8", "objective: 0.2").split("      slow:")[0]
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        load_spec(path)
+    assert [(p.line, p.path) for p in raised.value.problems] == [(4, "slos[0]")]
+    assert raised.value.problems[0].message.startswith("no alert of this SLO is left")

@@ -198,6 +198,7 @@ def _slo(
 
 def _alerts(ctx: alert_readers.Context, m: Mapping) -> tuple[Alert, ...]:
     found: list[Alert] = []
+    errors_before = len(errors(ctx.src.problems))
     none: list[Any] = []
     items = m.optional("alerts", fields.sequence, none)
     for i, item in enumerate(items or []):
@@ -209,6 +210,12 @@ def _alerts(ctx: alert_readers.Context, m: Mapping) -> tuple[Alert, ...]:
         found += alert_readers.preset_alerts(ctx, where, m.data["burn_rate_alerts"])
     if not m.has("alerts") and not m.has("burn_rate_alerts"):
         ctx.src.error(m.path, "an SLO needs alerts, burn_rate_alerts or both")
+    elif not found and len(errors(ctx.src.problems)) == errors_before:
+        ctx.src.error(
+            m.path,
+            "no alert of this SLO is left: every tier was dropped as one that "
+            "can never fire; accepted: a tighter objective, or explicit alerts",
+        )
     return tuple(found)
 
 
