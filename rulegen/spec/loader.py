@@ -210,7 +210,11 @@ def _alerts(ctx: alert_readers.Context, m: Mapping) -> tuple[Alert, ...]:
         found += alert_readers.preset_alerts(ctx, where, m.data["burn_rate_alerts"])
     if not m.has("alerts") and not m.has("burn_rate_alerts"):
         ctx.src.error(m.path, "an SLO needs alerts, burn_rate_alerts or both")
-    elif not found and len(errors(ctx.src.problems)) == errors_before:
+    elif (
+        not found
+        and ctx.error_budget is not None  # else alerts could not be read
+        and len(errors(ctx.src.problems)) == errors_before
+    ):
         ctx.src.error(
             m.path,
             "no alert of this SLO is left: every tier was dropped as one that "
