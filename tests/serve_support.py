@@ -3,6 +3,7 @@ fake runner roots made of real processes, and scraping."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from exporter.config import Config, validate_text
+from exporter.config import Config, shipped_config_path, validate_text
 from exporter.procfs import read_stat
+from yamlsource import load_file
 
 RUNNER_TEMPLATE = "rw-test-runner-{}"
 
@@ -57,11 +59,7 @@ logging:
 runners:
   - name: test-runner
     argument_pattern: '{marker}'
-security:
-  allowed_commands: [sleep]
-  allow_shell: false
-  shells: []
-  blocked_patterns: ['(^|\\s)rm\\s+-rf\\s+/(\\s|$)']
+security: {security}
 """
 
 
@@ -73,8 +71,18 @@ def config_text(
     evidence: Path, marker: str, *, stall: int = 2, hanger_action: str = "kill"
 ) -> str:
     return CONFIG.format(
-        evidence=evidence, marker=marker, stall=stall, hanger_action=hanger_action
+        evidence=evidence,
+        marker=marker,
+        stall=stall,
+        hanger_action=hanger_action,
+        security=json.dumps(_shipped_security()),
     )
+
+
+def _shipped_security() -> object:
+    """The shipped config's security section (JSON is YAML), so the test
+    config draws no warnings."""
+    return load_file(shipped_config_path()).data["security"]
 
 
 def make_config(
@@ -110,8 +118,6 @@ class FakeRunner:
     """A runner root process (argv carries the marker) with job children."""
 
     def __init__(self, marker: str, *commands: list[str]) -> None:
-        import json
-
         self.process = subprocess.Popen(
             [sys.executable, "-c", _ROOT, json.dumps(commands), marker],
             stdout=subprocess.PIPE,
@@ -228,3 +234,70 @@ def sample_value(text: str, name: str, **labels: str) -> float | None:
         if all(found.get(k) == f'"{v}"' for k, v in labels.items()):
             return float(value)
     return None
+
+
+COMMAND = str(Path(sys.executable).parent / "runner-watchdog")
+
+
+class Exporter:
+    """A real ``runner-watchdog serve`` on a free loopback port; its stderr
+    is collected line by line."""
+
+    def __init__(self, config: Path, *extra: str) -> None:
+        import threading
+
+        self.process = subprocess.Popen(
+            [COMMAND, "serve", "--config", str(config), *extra],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._listening = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._listening.wait(timeout=30)
+        found = [line for line in self.lines if line.startswith("listening on ")]
+        assert found, self.stderr
+        self.url = found[0].removeprefix("listening on ").strip()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+            if line.startswith("listening on "):
+                self._listening.set()
+        self._listening.set()
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.lines)
+
+    def scrape(self) -> str:
+        return scrape(self.url)
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+        return self.process.returncode
+
+
+@contextmanager
+def exporter(config: Path, *extra: str) -> Iterator[Exporter]:
+    served = Exporter(config, *extra)
+    try:
+        yield served
+    finally:
+        served.stop()
