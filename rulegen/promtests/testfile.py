@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from datetime import timedelta
 from fractions import Fraction
 from pathlib import PurePosixPath
 from typing import Any
@@ -49,7 +50,7 @@ def _test_group(
     )
     group: dict[str, Any] = {
         "name": scenario.name,
-        "interval": f"{scenario.sample_seconds}s",
+        "interval": durations.render(timedelta(seconds=scenario.sample_seconds)),
         "input_series": [
             {
                 "series": s.selector,
