@@ -18,6 +18,7 @@ from exporter.errors import WatchdogError
 SUBCOMMANDS: dict[str, str] = {
     "config": "exporter.commands.config_cmd:config_group",
     "evidence": "exporter.commands.evidence_cmd:evidence_group",
+    "report": "exporter.commands.report_cmd:report_group",
     "run": "exporter.commands.run_cmd:run_command",
     "serve": "exporter.commands.serve_cmd:serve_command",
 }
