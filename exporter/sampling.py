@@ -67,6 +67,11 @@ class SamplingLoop:
         responder = StallResponder(metrics, self._writer, proc_root, **extra)
         self.watcher = Watcher(settings, responder, proc_root, clock)
 
+    @property
+    def evidence(self) -> EvidenceWriter:
+        """The writer in use (a reload may replace it)."""
+        return self._writer
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
         self._thread.start()
