@@ -189,13 +189,10 @@ class Discovery:
             stat = self._read(pid, expect=None, parent=parent)
             if stat is None:
                 continue
-            kind = self._kind(stat)
-            if kind is None:
-                continue  # undecidable this pass; looked at again next pass
             seen.add(pid)
+            kind = self._kind(stat)
             if kind == WRAPPER:
-                wrappers.add(stat.identity)
-                self._drop(pid)
+                wrappers.add(stat.identity)  # its handle stays: cheap next pass
             elif kind != OTHER_COMMAND_TYPE:
                 found[stat.identity] = kind
                 self._drop(pid)
@@ -203,16 +200,15 @@ class Discovery:
                 stack.extend((child, pid) for child in self._children(stat))
         return True
 
-    def _kind(self, stat: ProcessStat) -> str | None:
-        """WRAPPER, a command type, ``other`` (walk through it) or None."""
+    def _kind(self, stat: ProcessStat) -> str:
+        """WRAPPER, a command type, or ``other`` (walk through it)."""
         role = self._matcher.role(stat)
         if role == WRAPPER:
             return WRAPPER
         if role is None:
             # Uninterruptible sleep: its cmdline may block, so judge by name
-            # alone and look again next pass if the name says nothing.
-            kind = self._by_name.classify(stat.identity, stat.comm)
-            return None if kind == OTHER_COMMAND_TYPE else kind
+            # alone this pass; the full verdict comes once it wakes.
+            return self._by_name.classify(stat.identity, stat.comm)
         return self._classifier.classify(stat.identity, stat.comm)
 
     def _read(
