@@ -23,7 +23,12 @@ from serve_support import (
     wait_for,
 )
 
-from exporter.contract import CONFIG_VALID, STALLS_TOTAL, WATCHED_JOBS
+from exporter.contract import (
+    CONFIG_VALID,
+    EXECUTIONS_TOTAL,
+    STALLS_TOTAL,
+    WATCHED_JOBS,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +173,30 @@ def test_sighup_keeps_the_last_good_config_until_fixed(tmp_path: Path) -> None:
 
 def read_events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_job_under_a_run_wrapper_is_counted_once(tmp_path: Path) -> None:
+    marker = new_marker()
+    config = write_config(tmp_path, marker)
+    go = tmp_path / "go"
+    os.mkfifo(go)
+    # A step that becomes the run wrapper once the exporter watches the root;
+    # the wrapper's sleep outlives several samples.
+    run = f"{COMMAND} run --config {config} --stall 30 -- sleep 3"
+    step = ["sh", "-c", f"read line < {go}; exec {run}"]
+    unknown = {**SLEEPER, "result": "unknown"}
+    success = {**SLEEPER, "result": "success"}
+    with (
+        fake_runner(marker, step),
+        exporter(config, "--listen", "127.0.0.1:0") as served,
+    ):
+        go.write_text("run\n")
+        wait_for(
+            lambda: sample_value(served.scrape(), EXECUTIONS_TOTAL, **success) == 1
+        )
+        text = served.scrape()
+
+    assert sample_value(text, EXECUTIONS_TOTAL, **unknown) == 0
+    assert sample_value(text, STALLS_TOTAL, **SLEEPER, cause="idle") == 0
+    [execution] = read_events(tmp_path / "evidence" / "executions.jsonl")
+    assert execution["watched_by"] == "run"  # written by the wrapper alone
