@@ -7,6 +7,7 @@ was renamed or removed) is deleted; other files are left alone.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,8 +54,16 @@ def _remove_stale(out: Path, artifacts: list[Artifact]) -> list[Path]:
 
 
 def _generated(path: Path) -> bool:
+    """The file carries rulegen's header: in its first line, or for a
+    dashboard in its description."""
     try:
         with path.open(encoding="utf-8") as handle:
-            return handle.readline().startswith(names.HEADER_PREFIX)
-    except (OSError, UnicodeDecodeError):
+            if names.HEADER_MARK in handle.readline():
+                return True
+        if path.suffix != ".json":
+            return False
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
         return False
+    description = document.get("description") if isinstance(document, dict) else ""
+    return isinstance(description, str) and description.startswith(names.HEADER_MARK)

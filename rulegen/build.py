@@ -1,8 +1,8 @@
 """``rulegen build SPEC``: every artifact from one SLO spec.
 
 Generators take the validated spec and return artifacts. The rule format
-picks the rule generators; GENERATORS run for every format (issue 3's
-Alertmanager config, dashboards and runbooks join there).
+picks the rule generators; GENERATORS (the Alertmanager config, dashboards
+and runbooks) run for every format.
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from pathlib import Path
 import click
 
 from rulegen import artifacts
+from rulegen.alertmanager import alertmanager_files
 from rulegen.artifacts import Artifact
+from rulegen.dashboards import dashboard_files
+from rulegen.gaugealerts import gauge_alert_files
 from rulegen.promtests.testfile import promtool_test_files
 from rulegen.rulefiles import k8s_files, prometheus_files
+from rulegen.runbooks import runbook_files
 from rulegen.spec.loader import load_spec
 from rulegen.spec.model import Spec
 
@@ -25,10 +29,10 @@ log = logging.getLogger(__name__)
 Generator = Callable[[Spec], list[Artifact]]
 
 RULE_FORMATS: dict[str, tuple[Generator, ...]] = {
-    "prometheus": (prometheus_files, promtool_test_files),
+    "prometheus": (prometheus_files, promtool_test_files, gauge_alert_files),
     "k8s": (k8s_files,),
 }
-GENERATORS: list[Generator] = []
+GENERATORS: list[Generator] = [alertmanager_files, dashboard_files, runbook_files]
 
 
 def generate(spec: Spec, rule_format: str = "prometheus") -> list[Artifact]:
@@ -63,7 +67,8 @@ def generate(spec: Spec, rule_format: str = "prometheus") -> list[Artifact]:
     "PrometheusRule resource (monitoring.coreos.com/v1).",
 )
 def build(spec_file: Path, out: Path, rule_format: str) -> None:
-    """Generate the rules and their tests from the SLO spec SPEC."""
+    """Generate the rules and their tests, the Alertmanager config, the
+    dashboards and the runbooks from the SLO spec SPEC."""
     spec, warnings = load_spec(spec_file)
     for warning in warnings:
         click.echo(f"rulegen: {warning}", err=True)

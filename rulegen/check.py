@@ -1,7 +1,6 @@
 """``rulegen check [DIR]``: run the real tools on the generated artifacts.
 
-Each check takes the output directory and returns one summary line; issue 3's
-Alertmanager check joins CHECKS.
+Each check takes the output directory and returns one summary line.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from pathlib import Path
 import click
 from ruamel.yaml import YAML
 
-from rulegen import names, promtool
+from rulegen import amtool, names, promtool
+from rulegen.alertmanager import notifications, routingtests
 from rulegen.errors import CheckFailedError
 
 Check = Callable[[Path], str]
@@ -41,7 +41,33 @@ def prometheus_rules(out: Path) -> str:
     )
 
 
-CHECKS: list[Check] = [prometheus_rules]
+def alertmanager_config(out: Path) -> str:
+    """amtool check-config, the routing test cases, and every notification
+    template rendered with every generated alert firing."""
+    config = out / names.ALERTMANAGER_CONFIG
+    if not config.is_file():
+        return f"amtool: no {names.ALERTMANAGER_CONFIG} (the spec has no routing)"
+    templates = config.parent / names.TEMPLATES_GLOB
+    if not sorted(templates.parent.glob(templates.name)):
+        raise CheckFailedError(f"{config}: no notification templates at {templates}")
+    amtool.check_config(config)
+    cases = routingtests.load(out / names.ROUTING_TESTS)
+    routingtests.run(config, cases)
+    rule_files = sorted((out / names.RULES_DIR).glob("*.yml"))
+    with tempfile.TemporaryDirectory(prefix="rulegen-") as scratch:
+        data = Path(scratch) / "notification.json"
+        firing = notifications.firing_notification(rule_files, "check")
+        notifications.write_notification(firing, data)
+        for name in notifications.CALLED:
+            amtool.render(templates, f'{{{{ template "{name}" . }}}}', data)
+    return (
+        f"amtool: {names.ALERTMANAGER_CONFIG} valid, {len(cases)} routing tests "
+        f"pass, {len(notifications.CALLED)} notification templates render "
+        f"{len(firing['alerts'])} alerts"
+    )
+
+
+CHECKS: list[Check] = [prometheus_rules, alertmanager_config]
 
 
 @click.command()
@@ -51,8 +77,10 @@ CHECKS: list[Check] = [prometheus_rules]
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
 def check(directory: Path) -> None:
-    """Check the artifacts generated under DIRECTORY (default: .) with
-    promtool: rules must load, and their unit tests must pass."""
+    """Check the artifacts generated under DIRECTORY (default: .): rules
+    must load in promtool and their unit tests pass; the Alertmanager config
+    must pass amtool check-config, route every test case to its receivers
+    and render its notification templates."""
     for run in CHECKS:
         click.echo(f"rulegen: {run(directory)}")
 

@@ -90,5 +90,17 @@ def checked(expr: str) -> str:
     return expr
 
 
+def metrics_read(expr: str) -> set[str]:
+    """Every metric name ``expr`` selects, found by parsing it."""
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            found.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return found
+
+
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())

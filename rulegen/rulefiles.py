@@ -1,6 +1,6 @@
 """Prometheus rule files: one rule group per SLO, its recordings first and
 then its alerts, in one file per SLO (or, for the Prometheus Operator, one
-PrometheusRule resource holding every group)."""
+PrometheusRule resource holding every group, the gauge alerts' too)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from rulegen import durations, names, yamlout
 from rulegen.alerting import alerting_rule
 from rulegen.artifacts import Artifact
+from rulegen.gaugealerts import gauge_group
 from rulegen.recordings import recording_rules
 from rulegen.spec.model import SLO, Spec
 
@@ -50,7 +51,14 @@ def k8s_files(spec: Spec) -> list[Artifact]:
                 names.TEAM: spec.team,
             },
         },
-        "spec": {"groups": [rule_group(spec, slo) for slo in spec.slos]},
+        "spec": {"groups": _groups(spec)},
     }
     text = yamlout.document(resource, spec.file)
     return [Artifact(PurePosixPath(names.k8s_file(spec)), text)]
+
+
+def _groups(spec: Spec) -> list[dict[str, Any]]:
+    groups = [rule_group(spec, slo) for slo in spec.slos]
+    if spec.gauge_alerts:
+        groups.append(gauge_group(spec))
+    return groups

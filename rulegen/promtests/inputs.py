@@ -150,6 +150,11 @@ def inputs_for(slo: SLO) -> Inputs:
     return Inputs(slo, aggregation, roles)
 
 
+def labels_selected_by(source: Selector) -> Labels:
+    """Label values of a series ``source`` selects; NoInputError if none."""
+    return _find([source], {}, _matches(source))
+
+
 def _selectors(slo: SLO) -> list[Selector]:
     sli = slo.sli
     if isinstance(sli, EventsRatioSLI):

@@ -284,11 +284,10 @@ def _alert(
     runbook: str,
     summary: str,
 ) -> Alert:
-    page = None if runbook.startswith(("http://", "https://")) else runbook
-    url = runbook if page is None else ctx.runbook_base_url + page
+    url, page = runbook_location(runbook, ctx.runbook_base_url)
     return Alert(
         name=name,
-        severity=_severity(severity),
+        severity=as_severity(severity),
         burn_type="fast" if burn_type == "fast" else "slow",
         tiers=tiers,
         for_=for_,
@@ -299,10 +298,19 @@ def _alert(
     )
 
 
-def _severity(value: str) -> Severity:
-    for severity in SEVERITIES:
-        if severity == value:
-            return severity
+def runbook_location(runbook: str, base_url: str) -> tuple[str, str | None]:
+    """(URL, page name): a page name lives under ``base_url``; a full URL
+    has no page rulegen writes."""
+    if runbook.startswith(("http://", "https://")):
+        return runbook, None
+    return base_url + runbook, runbook
+
+
+def as_severity(value: str) -> Severity:
+    """``value``, already checked to be one of SEVERITIES, typed as one."""
+    for known in SEVERITIES:
+        if known == value:
+            return known
     raise AssertionError(value)
 
 

@@ -154,6 +154,13 @@ def objective(src: Source, path: KeyPath, value: Any) -> Decimal | None:
     return number
 
 
+def number(src: Source, path: KeyPath, value: Any) -> Decimal | None:
+    found = _decimal(value)
+    if found is None:
+        src.error(path, f"{describe(value)} is not a number")
+    return found
+
+
 def positive_number(src: Source, path: KeyPath, value: Any) -> Decimal | None:
     number = _decimal(value)
     if number is None or number <= 0:
@@ -195,3 +202,15 @@ def _decimal(value: Any) -> Decimal | None:
     # str() gives the shortest spelling that reads back: 0.98, not 0.979999...
     number = Decimal(str(value))
     return number if number.is_finite() else None
+
+
+def check_unique(src: Source, items: list[tuple[KeyPath, str]], what: str) -> None:
+    """Report every name in ``items`` seen before, with where it first was."""
+    first: dict[str, KeyPath] = {}
+    for path, name in items:
+        if name in first:
+            at = src.doc.mark(first[name])
+            earlier = f"line {at.line}, column {at.column}"
+            src.error(path, f"duplicate {what} {name!r}; first used at {earlier}")
+        else:
+            first.setdefault(name, path)

@@ -18,6 +18,7 @@ from rulegen.promtests.inputs import NoInputError, inputs_for
 from rulegen.spec import alerts as alert_readers
 from rulegen.spec import fields
 from rulegen.spec.fields import Mapping, Source
+from rulegen.spec.gauges import gauge_alerts
 from rulegen.spec.model import (
     DEFAULT_RUNBOOK_BASE_URL,
     SLI,
@@ -25,14 +26,25 @@ from rulegen.spec.model import (
     Alert,
     EventCountSLI,
     EventsRatioSLI,
+    GaugeAlert,
     LatencySLI,
     Spec,
 )
+from rulegen.spec.routing import RoutedAlert
+from rulegen.spec.routing import routing as read_routing
 from rulegen.spec.selectors import selector
 from yamlsource import KeyPath, Problem, UnreadableError, errors, load_file, warnings
 
-# Issue 3's routing section joins these keys with its own reader.
-SPEC_KEYS = ("service", "team", "labels", "runbook_base_url", "scrape_interval", "slos")
+SPEC_KEYS = (
+    "service",
+    "team",
+    "labels",
+    "runbook_base_url",
+    "scrape_interval",
+    "slos",
+    "gauge_alerts",
+    "routing",
+)
 SLO_KEYS = (
     "name",
     "description",
@@ -119,12 +131,28 @@ def _spec(src: Source, file: str, data: Any) -> Spec | None:
         )
         for i, item in enumerate(items or [])
     ]
-    _check_unique(src, [((*s.path, "name"), s.name) for s in slos if s], "SLO name")
-    every_alert = [a for s in slos if s for a in s.alerts]
-    _check_unique(src, [((*a.path, "name"), a.name) for a in every_alert], "alert name")
-    if None in (service, team, labels, scrape_interval, items) or None in slos:
+    fields.check_unique(
+        src, [((*s.path, "name"), s.name) for s in slos if s], "SLO name"
+    )
+    no_gauges: tuple[GaugeAlert, ...] = ()
+    gauges = m.optional(
+        "gauge_alerts",
+        lambda s, p, d: gauge_alerts(s, p, d, runbook_base_url),
+        no_gauges,
+    )
+    every_alert: list[Alert | GaugeAlert] = [a for s in slos if s for a in s.alerts]
+    every_alert += gauges or ()
+    fields.check_unique(
+        src, [((*a.path, "name"), a.name) for a in every_alert], "alert name"
+    )
+    routed = [RoutedAlert(a.name, a.severity, a.path) for a in every_alert]
+    routing = m.optional("routing", lambda s, p, d: read_routing(s, p, d, routed), None)
+    if None in (service, team, labels, scrape_interval, items, gauges) or None in slos:
+        return None
+    if m.has("routing") and routing is None:
         return None
     assert service and team and labels is not None and scrape_interval
+    assert gauges is not None
     return Spec(
         file=file,
         service=service,
@@ -133,6 +161,8 @@ def _spec(src: Source, file: str, data: Any) -> Spec | None:
         runbook_base_url=runbook_base_url,
         scrape_interval=scrape_interval,
         slos=tuple(s for s in slos if s),
+        gauge_alerts=gauges,
+        routing=routing,
     )
 
 
@@ -330,7 +360,9 @@ def _aggregation(src: Source, path: KeyPath, data: Any) -> tuple[str, ...] | Non
     if items is None:
         return None
     found = [_free_label(src, (*path, i), item) for i, item in enumerate(items)]
-    _check_unique(src, [((*path, i), n) for i, n in enumerate(found) if n], "label")
+    fields.check_unique(
+        src, [((*path, i), n) for i, n in enumerate(found) if n], "label"
+    )
     return None if None in found else tuple(n for n in found if n)
 
 
@@ -345,14 +377,3 @@ def _free_label(src: Source, path: KeyPath, value: Any) -> str | None:
         )
         return None
     return name
-
-
-def _check_unique(src: Source, items: list[tuple[KeyPath, str]], what: str) -> None:
-    first: dict[str, KeyPath] = {}
-    for path, name in items:
-        if name in first:
-            at = src.doc.mark(first[name])
-            earlier = f"line {at.line}, column {at.column}"
-            src.error(path, f"duplicate {what} {name!r}; first used at {earlier}")
-        else:
-            first.setdefault(name, path)

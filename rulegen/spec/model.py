@@ -17,9 +17,11 @@ from yamlsource import KeyPath
 Severity = Literal["critical", "warning", "info"]
 BurnType = Literal["fast", "slow"]
 MatchOp = Literal["=", "!=", "=~", "!~"]
+GaugeOp = Literal["==", "<", ">"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
 BURN_TYPES: tuple[BurnType, ...] = ("fast", "slow")
+GAUGE_OPS: dict[str, GaugeOp] = {"equals": "==", "below": "<", "above": ">"}
 DEFAULT_RUNBOOK_BASE_URL = "https://spark-platform/docs/runbooks/"
 
 
@@ -135,8 +137,72 @@ class SLO:
 
 
 @dataclass(frozen=True)
+class GaugeAlert:
+    """Fires while a gauge compares to ``value`` as ``op`` says, for ``for_``
+    (the exporter's own health, such as a config that failed to reload)."""
+
+    name: str
+    severity: Severity
+    gauge: Selector
+    op: GaugeOp
+    value: Decimal
+    for_: timedelta
+    summary: str
+    runbook_url: str
+    runbook_page: str | None
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    channel: str
+    api_url_file: str  # the webhook URL is a secret: Alertmanager reads it
+
+
+@dataclass(frozen=True)
+class DiscordChannel:
+    webhook_url_file: str  # Discord's Slack-compatible URL (ends in /slack)
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    to: str
+    sender: str  # `from` in the spec and in Alertmanager
+    smarthost: str
+    auth_username: str | None
+    auth_password_file: str | None
+
+
+@dataclass(frozen=True)
+class WebhookChannel:
+    url: str  # not a secret; the bearer token is, and stays in a file
+    credentials_file: str | None
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A named set of channels Alertmanager notifies together."""
+
+    name: str
+    slack: tuple[SlackChannel, ...] = ()
+    discord: tuple[DiscordChannel, ...] = ()
+    email: tuple[EmailChannel, ...] = ()
+    webhook: tuple[WebhookChannel, ...] = ()
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where alerts go: the team's ``receiver``, and one receiver per severity
+    (``routes``) under it."""
+
+    receiver: str
+    routes: dict[Severity, str]
+    receivers: tuple[Receiver, ...]
+
+
+@dataclass(frozen=True)
 class Spec:
-    """The whole spec. Issue 3's routing section joins as a new field."""
+    """The whole spec."""
 
     file: str  # the spec's file name, as generated headers cite it
     service: str
@@ -145,3 +211,5 @@ class Spec:
     runbook_base_url: str
     scrape_interval: timedelta
     slos: tuple[SLO, ...]
+    gauge_alerts: tuple[GaugeAlert, ...] = ()
+    routing: Routing | None = None  # None: no Alertmanager config is written
