@@ -23,21 +23,19 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client.process_collector import ProcessCollector
 
+from bench.fakerunner import JOB_MARK, MARKER, fake_root, wait_for_sleeps
+from bench.probes import free_port, get, resident_bytes, value
+from bench.processexporter import LEAN_FLAGS, process_exporter_cost
 from exporter.config import load_config, shipped_config_path
 from exporter.metrics import ExporterMetrics
 from exporter.procfs import raise_open_file_limit
@@ -49,62 +47,12 @@ SIZES = (200, 1000)
 SHAPES = ("jobs", "tree")
 PASSES = 20  # sampler passes per round
 ROUNDS = 3  # rounds per size and shape; the median is reported
-SCRAPES = 10  # process-exporter scrapes per size
 LATENCY_SCRAPES = 300
-SLEEP_ARGV = ["sleep", "86400.5"]  # the marker process-exporter matches
-MARKER = "bench-runner-root"
-JOB_MARK = "bench-job"
-TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Targets from the issue (2 cores).
 TARGET_US_PER_PROCESS = 30.0
 TARGET_SCRAPE_MS = 10.0
 TARGET_RESIDENT_MB = 40.0
-
-# The fake runner root: argv is N, shape, the sleep's argv (2), the leaf
-# script, the marker. "jobs": N sleeps as its children. "tree": one job
-# process (its argv carries JOB_MARK) with the N sleeps under it. On SIGTERM
-# each level kills and reaps what it started.
-_ROOT = textwrap.dedent(
-    f"""
-    import os, signal, sys, time
-    n, shape, sleep_argv, leaf = sys.argv[1], sys.argv[2], sys.argv[3:5], sys.argv[5]
-    if shape == "jobs":
-        children = [os.posix_spawnp(sleep_argv[0], sleep_argv, os.environ)
-                    for _ in range(int(n))]
-    else:
-        argv = [sys.executable, "-c", leaf, n, *sleep_argv, "{JOB_MARK}"]
-        children = [os.posix_spawn(sys.executable, argv, os.environ)]
-    def stop(*_):
-        for pid in children:
-            os.kill(pid, signal.SIGTERM)
-        for pid in children:
-            os.waitpid(pid, 0)
-        sys.exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    while True:
-        time.sleep(3600)
-    """
-)
-# The job of the "tree" shape: argv is N and the sleep's argv.
-_LEAF = textwrap.dedent(
-    """
-    import os, signal, sys, time
-    n, sleep_argv = int(sys.argv[1]), sys.argv[2:4]
-    children = [os.posix_spawnp(sleep_argv[0], sleep_argv, os.environ)
-                for _ in range(n)]
-    def stop(*_):
-        for pid in children:
-            os.kill(pid, signal.SIGKILL)
-        for pid in children:
-            os.waitpid(pid, 0)
-        sys.exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    while True:
-        time.sleep(3600)
-    """
-)
 
 
 @dataclass
@@ -134,11 +82,12 @@ def main() -> None:
         for n in SIZES:
             for shape in SHAPES:
                 figures = Figures(n, shape)
-                with _fake_root(n, shape) as root:
-                    _wait_for_sleeps(root, n)
+                with fake_root(n, shape) as root:
+                    wait_for_sleeps(root, n)
                     _ours(config, figures)
                     if shape == "jobs":
-                        _theirs(Path(base), figures)
+                        costs = process_exporter_cost(Path(base), n)
+                        figures.theirs_us, figures.theirs_lean_us = costs
                     _served(config, figures)
                 _print(figures)
 
@@ -153,8 +102,7 @@ def _print(f: Figures) -> None:
     if f.theirs_us:
         print(
             f"    process-exporter: {f.theirs_us:.0f} us per process per scrape "
-            f"(defaults), {f.theirs_lean_us:.0f} us with -threads=false "
-            f"-gather-smaps=false"
+            f"(defaults), {f.theirs_lean_us:.0f} us with {' '.join(LEAN_FLAGS)}"
         )
         print(
             f"    ratio: ours is 1/{f.theirs_us / f.our_us:.1f} of its default cost, "
@@ -199,46 +147,6 @@ def _write_config(directory: Path) -> Path:
     return path
 
 
-@contextmanager
-def _fake_root(n: int, shape: str) -> Iterator[int]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _ROOT, str(n), shape, *SLEEP_ARGV, _LEAF, MARKER],
-        start_new_session=True,
-    )
-    try:
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _sleeps_under(root: int) -> int:
-    count, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        try:
-            with open(f"/proc/{pid}/task/{pid}/children") as listing:
-                children = [int(word) for word in listing.read().split()]
-            with open(f"/proc/{pid}/comm") as comm:
-                count += comm.read().strip() == "sleep"
-        except OSError:
-            continue
-        stack.extend(children)
-    return count
-
-
-def _wait_for_sleeps(root: int, n: int) -> None:
-    deadline = time.monotonic() + 120
-    while _sleeps_under(root) < n:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {_sleeps_under(root)} of {n} sleeps started")
-        time.sleep(0.1)
-
-
 def _ours(config_path: Path, figures: Figures) -> None:
     settings = WatchSettings(load_config(config_path), "ci")
     loop = SamplingLoop(settings, ExporterMetrics("bench"))
@@ -270,48 +178,8 @@ def _collector_cost() -> float:
     return (time.perf_counter() - started) / 20 * 1000
 
 
-def _theirs(directory: Path, figures: Figures) -> None:
-    config = directory / "process-exporter.yml"
-    config.write_text(
-        "process_names:\n"
-        "  - name: bench\n"
-        "    comm: [sleep]\n"
-        f"    cmdline: ['{re.escape(SLEEP_ARGV[1])}']\n"
-    )
-    figures.theirs_us = _process_exporter_cost(config, figures.n, [])
-    lean = ["-threads=false", "-gather-smaps=false"]
-    figures.theirs_lean_us = _process_exporter_cost(config, figures.n, lean)
-
-
-def _process_exporter_cost(config: Path, n: int, flags: list[str]) -> float:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            "prometheus-process-exporter",
-            f"-config.path={config}",
-            f"-web.listen-address=127.0.0.1:{port}",
-            *flags,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        text = _get(port, "/metrics", wait=True)  # warm-up: finds the processes
-        tracked = _value(text, 'namedprocess_namegroup_num_procs{groupname="bench"}')
-        if tracked != n:
-            raise RuntimeError(f"process-exporter tracks {tracked} of {n}")
-        before = _cpu_seconds(process.pid)
-        for _ in range(SCRAPES):
-            _get(port, "/metrics")
-        spent = _cpu_seconds(process.pid) - before
-        return spent / SCRAPES / n * 1e6
-    finally:
-        process.terminate()
-        process.wait()
-
-
 def _served(config: Path, figures: Figures) -> None:
-    port = _free_port()
+    port = free_port()
     command = str(Path(sys.executable).parent / "runner-watchdog")
     process = subprocess.Popen(
         [command, "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
@@ -331,11 +199,11 @@ def _served(config: Path, figures: Figures) -> None:
         latencies.sort()
         figures.scrape_median_ms = statistics.median(latencies)
         figures.scrape_p99_ms = latencies[len(latencies) * 99 // 100]
-        text = _get(port, "/metrics")
-        total = _value(text, "spark_runner_scrape_duration_seconds_sum")
-        count = _value(text, "spark_runner_scrape_duration_seconds_count")
+        text = get(port, "/metrics")
+        total = value(text, "spark_runner_scrape_duration_seconds_sum")
+        count = value(text, "spark_runner_scrape_duration_seconds_count")
         figures.render_ms = total / count * 1000 if count else 0.0
-        figures.resident_mb = _resident_bytes(process.pid) / 1e6
+        figures.resident_mb = resident_bytes(process.pid) / 1e6
     finally:
         process.terminate()
         process.wait()
@@ -344,7 +212,7 @@ def _served(config: Path, figures: Figures) -> None:
 def _wait_watched(port: int, n: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        text = _get(port, "/metrics", wait=True)
+        text = get(port, "/metrics", wait=True)
         watched = sum(
             float(line.rpartition(" ")[2])
             for line in text.splitlines()
@@ -354,47 +222,6 @@ def _wait_watched(port: int, n: int) -> None:
             return
         time.sleep(0.5)
     raise RuntimeError(f"the exporter did not come to watch {n} processes")
-
-
-def _get(port: int, path: str, wait: bool = False) -> str:
-    deadline = time.monotonic() + (60 if wait else 0)
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            connection.request("GET", path)
-            body = connection.getresponse().read().decode()
-            connection.close()
-            return body
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def _value(text: str, series: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(series + " "):
-            return float(line.rpartition(" ")[2])
-    return 0.0
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
-
-
-def _resident_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":
