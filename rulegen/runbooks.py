@@ -216,10 +216,7 @@ def _resolves(slo: SLO, alert: Alert) -> str:
 
 
 def _receiver(spec: Spec, severity: str) -> str | None:
-    if spec.routing is None:
-        return None
-    routed = (r for s, r in spec.routing.routes.items() if s == severity)
-    return next(routed, spec.routing.receiver)
+    return None if spec.routing is None else spec.routing.receiver_for(severity)
 
 
 def _sources(slo: SLO) -> list[Selector]:

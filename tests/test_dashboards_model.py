@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from rulegen import names
+from rulegen import artifacts, names
+from rulegen.build import generate
 from rulegen.dashboards import boards, builder
 from rulegen.spec.loader import load_spec
 
@@ -151,3 +152,21 @@ def test_a_spec_that_does_not_read_the_contract_gets_the_slo_dashboard_only():
     golden = ROOT / "tests" / "golden" / "rulegen" / "all-kinds" / "spec.yaml"
     spec, _ = load_spec(golden)
     assert [board.uid for board in boards(spec)] == ["checkout-slos"]
+
+
+def test_a_build_removes_a_stale_generated_dashboard_and_keeps_a_hand_made_one(
+    tmp_path,
+):
+    spec, _ = load_spec(ROOT / "slo.yaml")
+    artifacts.write(tmp_path, generate(spec))
+    dashboards = tmp_path / names.DASHBOARDS_DIR
+    stale = dashboards / "runner-renamed.json"
+    stale.write_text((dashboards / "runner-slos.json").read_text(), encoding="utf-8")
+    hand_made = dashboards / "team-notes.json"
+    hand_made.write_text('{"description": "ours", "panels": []}\n', encoding="utf-8")
+
+    changed = artifacts.write(tmp_path, generate(spec))
+
+    assert changed == [stale]
+    assert not stale.exists()
+    assert hand_made.exists()

@@ -89,6 +89,4 @@ def run(config: Path, found: list[RoutingCase]) -> None:
 
 def _case(name: str, labels: dict[str, str], routing: Routing) -> RoutingCase:
     severity = labels[names.SEVERITY]
-    routed = (r for s, r in routing.routes.items() if s == severity)
-    receiver = next(routed, routing.receiver)
-    return RoutingCase(f"{name} ({severity})", labels, [receiver])
+    return RoutingCase(f"{name} ({severity})", labels, [routing.receiver_for(severity)])

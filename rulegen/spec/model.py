@@ -199,6 +199,11 @@ class Routing:
     routes: dict[Severity, str]
     receivers: tuple[Receiver, ...]
 
+    def receiver_for(self, severity: str) -> str:
+        """Where an alert of ``severity`` goes."""
+        routed = (r for s, r in self.routes.items() if s == severity)
+        return next(routed, self.receiver)
+
 
 @dataclass(frozen=True)
 class Spec:
