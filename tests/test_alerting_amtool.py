@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from rulegen import amtool, names
 from rulegen.alertmanager import notifications, routingtests
-from rulegen.check import alertmanager_config
-from rulegen.cli import main
+from rulegen.check import CHECKS, alertmanager_config
 from rulegen.errors import CheckFailedError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +47,10 @@ def test_the_committed_config_passes_amtool_check_config():
 
 
 def test_rulegen_check_runs_amtool_on_the_committed_config():
-    result = CliRunner().invoke(main, ["check", str(ROOT)])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1] == (
-        "rulegen: amtool: alertmanager/alertmanager.yml valid, 10 routing tests "
-        "pass, 3 notification templates render 7 alerts"
+    assert alertmanager_config in CHECKS
+    assert alertmanager_config(ROOT) == (
+        "amtool: alertmanager/alertmanager.yml valid, 10 routing tests pass, "
+        "3 notification templates render 7 alerts"
     )
 
 
