@@ -13,7 +13,11 @@ from rulegen.spec.model import Spec
 
 
 def alertmanager_files(spec: Spec) -> list[Artifact]:
-    """Nothing when the spec has no routing section."""
+    """Nothing when the spec has no routing section.
+
+    Known gap: dropping the section leaves an earlier build's alertmanager/
+    in place, since a build only cleans the directories it writes to.
+    """
     if spec.routing is None:
         return []
     tests = routingtests.document(routingtests.cases(spec, spec.routing))
