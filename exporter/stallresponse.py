@@ -169,11 +169,16 @@ class StallResponder:
             logger.exception("tree kill failed process=%d", job.root.pid)
             self._metrics.count_sample_error("kill")
             return
+        if not report.members:
+            # The job ended on its own meanwhile (or was refused): nothing
+            # was killed, so there is no auto-skip and no kill event.
+            logger.info("tree kill found nothing to kill process=%d", job.root.pid)
+            return
         fields = {**report.to_fields(), "cause": pending.cause}
         self._append(KILL_STREAM, KILL_KIND, job, fields)
-        if not report.signals or report.survivors:
+        if report.survivors:
             self._metrics.count_sample_error("kill")
-        if report.signals and job.root not in report.survivors:
+        else:
             self._metrics.count_auto_skip(job.labels)
 
     def _append(
