@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,27 @@ def test_a_job_under_a_run_wrapper_is_counted_once(tmp_path: Path) -> None:
     assert sample_value(text, STALLS_TOTAL, **SLEEPER, cause="idle") == 0
     [execution] = read_events(tmp_path / "evidence" / "executions.jsonl")
     assert execution["watched_by"] == "run"  # written by the wrapper alone
+
+
+def test_a_busy_port_is_refused(tmp_path: Path) -> None:
+    config = write_config(tmp_path, new_marker())
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                COMMAND,
+                "serve",
+                "--config",
+                str(config),
+                "--listen",
+                f"127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
