@@ -8,7 +8,7 @@ SPEC ?= slo.yaml
 
 # Debian packages the checks and tests run for real.
 RULE_TOOLS := promtool:prometheus amtool:prometheus-alertmanager
-TEST_TOOLS := $(RULE_TOOLS) prometheus:prometheus alertmanager:prometheus-alertmanager \
+TEST_TOOLS := $(RULE_TOOLS) prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager \
 	prometheus-pushgateway:prometheus-pushgateway
 BENCH_TOOLS := prometheus-process-exporter:prometheus-process-exporter
 
