@@ -38,6 +38,7 @@ from exporter.contract import (
     EVIDENCE_WRITE_ERRORS_TOTAL,
     EXECUTION_DURATION,
     EXECUTIONS_TOTAL,
+    EXPORTER_LABELS,
     JOB_LABELS,
     REASON,
     RESULT,
@@ -125,6 +126,7 @@ class _View:
     scrape_duration: Histogram
     snapshot: SampleSnapshot
     config_valid: bool
+    exporter: tuple[str, ...]  # service, environment, host of this exporter
 
 
 class ExporterMetrics:
@@ -143,11 +145,13 @@ class ExporterMetrics:
         self._scrape_duration = Histogram(SCRAPE_BUCKETS)
         self._snapshot = SampleSnapshot()
         self._config_valid = True
+        self._exporter: tuple[str, ...] = ("", "", "")
 
     def use_scope(self, scope: Scope) -> None:
         """Create the zero series of ``scope``; existing values are kept (a
         reload never resets a counter)."""
         with self._lock:
+            self._exporter = (scope.service, scope.environment, scope.host)
             for command_type in scope.command_types:
                 job = scope.job_labels(command_type)
                 self._auto_skips.setdefault(job, 0.0)
@@ -211,6 +215,7 @@ class ExporterMetrics:
                 scrape_duration=self._scrape_duration.copy(),
                 snapshot=self._snapshot,
                 config_valid=self._config_valid,
+                exporter=self._exporter,
             )
 
 
@@ -266,60 +271,68 @@ def _job_families(view: _View) -> Iterator[Metric]:
 
 
 def _health_families(view: _View, version: str) -> Iterator[Metric]:
+    """The exporter's own health; every series names the exporter (service,
+    environment, host) so dashboards can filter it like the job series."""
+    me = view.exporter
     yield _histogram(
-        SAMPLE_DURATION, "Time one sample of every tree took.", view.sample_duration
+        SAMPLE_DURATION, "Time one sample of every tree took.", me, view.sample_duration
     )
     yield _histogram(
-        SCRAPE_DURATION, "Time rendering /metrics took.", view.scrape_duration
+        SCRAPE_DURATION, "Time rendering /metrics took.", me, view.scrape_duration
     )
     yield _counter(
         SAMPLE_ERRORS_TOTAL,
         "Errors while sampling, by reason; processes leaving are not errors.",
-        (REASON,),
-        [((reason,), value) for reason, value in view.sample_errors.items()],
+        (*EXPORTER_LABELS, REASON),
+        [((*me, reason), value) for reason, value in view.sample_errors.items()],
     )
     degraded = [
-        ((capability,), 1.0 if view.snapshot.degraded.get(capability) else 0.0)
+        ((*me, capability), 1.0 if view.snapshot.degraded.get(capability) else 0.0)
         for capability in CAPABILITIES
     ]
     yield _gauge(
         DEGRADED_CAPABILITY,
         "1 while a watched process's counters of this kind cannot be read.",
-        (CAPABILITY,),
+        (*EXPORTER_LABELS, CAPABILITY),
         degraded,
     )
     yield _gauge(
         CONFIG_VALID,
         "1 when the last config load succeeded; 0 while a reload keeps the old one.",
-        (),
-        [((), 1.0 if view.config_valid else 0.0)],
+        EXPORTER_LABELS,
+        [(me, 1.0 if view.config_valid else 0.0)],
     )
-    yield _gauge(BUILD_INFO, "The exporter's version.", (VERSION,), [((version,), 1.0)])
+    yield _gauge(
+        BUILD_INFO,
+        "The exporter's version.",
+        (*EXPORTER_LABELS, VERSION),
+        [((*me, version), 1.0)],
+    )
     yield _counter(
         EVIDENCE_WRITE_ERRORS_TOTAL,
         "Evidence events dropped because writing failed, by stream.",
-        (STREAM,),
-        [((stream,), value) for stream, value in view.write_errors.items()],
+        (*EXPORTER_LABELS, STREAM),
+        [((*me, stream), value) for stream, value in view.write_errors.items()],
     )
-    yield from _self_families(view.snapshot)
+    yield from _self_families(view.snapshot, me)
 
 
-def _self_families(snapshot: SampleSnapshot) -> Iterator[Metric]:
+def _self_families(snapshot: SampleSnapshot, me: tuple[str, ...]) -> Iterator[Metric]:
     """The exporter's memory and CPU as read by the last sample (the client
     library's process collector lists every held descriptor per scrape)."""
     if snapshot.resident_bytes is not None:
         yield _gauge(
             SELF_RESIDENT_MEMORY,
             "Resident memory of the exporter in bytes.",
-            (),
-            [((), float(snapshot.resident_bytes))],
+            EXPORTER_LABELS,
+            [(me, float(snapshot.resident_bytes))],
         )
     if snapshot.cpu_seconds is not None:
         yield _counter(
             SELF_CPU_SECONDS,
             "User and system CPU time of the exporter in seconds.",
-            (),
-            [((), snapshot.cpu_seconds)],
+            EXPORTER_LABELS,
+            [(me, snapshot.cpu_seconds)],
         )
 
 
@@ -347,7 +360,9 @@ def _gauge(
     return family
 
 
-def _histogram(name: str, documentation: str, data: Histogram) -> Metric:
-    family = HistogramMetricFamily(name, documentation, labels=[])
-    family.add_metric([], data.cumulative(), data.total)
+def _histogram(
+    name: str, documentation: str, me: tuple[str, ...], data: Histogram
+) -> Metric:
+    family = HistogramMetricFamily(name, documentation, labels=list(EXPORTER_LABELS))
+    family.add_metric(list(me), data.cumulative(), data.total)
     return family

@@ -12,6 +12,7 @@ from rulegen.spec.model import SLO, EventCountSLI, EventsRatioSLI, LatencySLI, S
 
 # The job labels a dashboard filters by, in the order the variables appear.
 FILTERS = (contract.ENVIRONMENT, contract.HOST, contract.COMMAND_TYPE)
+EXPORTER_FILTERS = (contract.ENVIRONMENT, contract.HOST)
 # Results that count as failed: every known outcome but success.
 SUCCESS = "success"
 UNKNOWN = "unknown"
@@ -61,9 +62,9 @@ def job_series(
 
 
 def health_series(spec: Spec, metric: str) -> str:
-    """One of the exporter's own series: it carries no job labels, so only
-    the service (set as a target label by the scrape config) selects it."""
-    return promql.selector(metric, {names.SERVICE: spec.service})
+    """One of the exporter's own series: labelled with the exporter's
+    service, environment and host, but no command type."""
+    return promql.selector(metric, {names.SERVICE: spec.service}, EXPORTER_FILTERS)
 
 
 def result_in(results: tuple[str, ...]) -> str:
