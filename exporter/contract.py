@@ -14,6 +14,8 @@ ENVIRONMENT: Final = "environment"
 HOST: Final = "host"
 COMMAND_TYPE: Final = "command_type"
 JOB_LABELS: Final = (SERVICE, ENVIRONMENT, HOST, COMMAND_TYPE)
+# Labels the exporter's own health series carry: which exporter it is.
+EXPORTER_LABELS: Final = (SERVICE, ENVIRONMENT, HOST)
 RESULT: Final = "result"
 CAUSE: Final = "cause"
 
