@@ -16,6 +16,7 @@ from exporter.errors import WatchdogError
 
 # name -> "module:attribute" of a click command or group.
 SUBCOMMANDS: dict[str, str] = {
+    "chaos": "exporter.commands.chaos_cmd:chaos_command",
     "config": "exporter.commands.config_cmd:config_group",
     "evidence": "exporter.commands.evidence_cmd:evidence_group",
     "report": "exporter.commands.report_cmd:report_group",
