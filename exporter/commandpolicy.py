@@ -10,7 +10,9 @@ command line and in the script of every ``sh -c`` (or ``bash -lc`` ...) it
 carries, nested scripts included.
 
 The first rule that decides names itself in the decision, so the audit
-evidence and the refusal line say exactly which config entry it was.
+evidence and the refusal line say exactly which config entry it was. A
+blocked pattern that takes longer than PATTERN_SEARCH_SECONDS on a command
+line (catastrophic backtracking) refuses it: the check fails closed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from dataclasses import dataclass
 
 from exporter.config.allowlist import SHELLS, AllowedCommand
 from exporter.config.model import Security
+from exporter.wrapper.timelimit import (
+    PATTERN_SEARCH_SECONDS,
+    TimeLimitExceeded,
+    time_limit,
+)
 
 ALLOWED = "allowed"
 REFUSED = "refused"
@@ -39,6 +46,7 @@ class Decision:
     detail: str  # one human sentence
     executable: str | None  # the resolved path, None when not found
     not_found: bool = False
+    cannot_run: bool = False  # a path to a directory or a non-executable file
 
     @property
     def verdict(self) -> str:
@@ -60,8 +68,7 @@ def decide(
     if blocked is not None:
         return Decision(False, blocked[0], blocked[1], resolved)
     if resolved is None:
-        detail = f"{argv[0]!r} not found on PATH"
-        return Decision(False, "executable", detail, None, not_found=True)
+        return _unresolved(argv[0])
 
     shell_refusal = _shell_refusal(security, argv)
     if shell_refusal is not None:
@@ -73,13 +80,36 @@ def decide(
     return _allowlisted(security, argv, resolved)
 
 
+def _unresolved(command: str) -> Decision:
+    """Why ``command`` cannot be started: not found, or (a path) not a file
+    that can be executed, as a shell would tell them apart (127 and 126)."""
+    if "/" not in command or not os.path.exists(command):
+        where = "" if "/" in command else " on PATH"
+        detail = f"{command!r} not found{where}"
+        return Decision(False, "executable", detail, None, not_found=True)
+    path = os.path.abspath(command)
+    what = "a directory" if os.path.isdir(command) else "not executable"
+    detail = f"{command!r} is {what}"
+    return Decision(False, "executable", detail, path, cannot_run=True)
+
+
 def _blocked(security: Security, argv: Sequence[str]) -> tuple[str, str] | None:
     texts = [" ".join(argv), *shell_scripts(argv)]
-    for text in texts:
-        for index, pattern in enumerate(security.blocked_patterns):
-            if pattern.search(text):
-                rule = f"security.blocked_patterns[{index}]"
-                return rule, f"matches blocked pattern {pattern.pattern}"
+    index = 0
+    try:
+        with time_limit(PATTERN_SEARCH_SECONDS):
+            for text in texts:
+                for index, pattern in enumerate(security.blocked_patterns):
+                    if pattern.search(text):
+                        rule = f"security.blocked_patterns[{index}]"
+                        return rule, f"matches blocked pattern {pattern.pattern}"
+    except TimeLimitExceeded:
+        rule = f"security.blocked_patterns[{index}]"
+        detail = (
+            f"searching the command line took over {PATTERN_SEARCH_SECONDS} s "
+            "(the pattern backtracks catastrophically); refused to be safe"
+        )
+        return rule, detail
     return None
 
 

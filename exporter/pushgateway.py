@@ -11,6 +11,7 @@ nothing else: the command's output and exit code never depend on it.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -75,7 +76,33 @@ class PushedRun:
 
 
 def push_execution(url: str, run: PushedRun, *, timeout_seconds: float = 5.0) -> bool:
-    """Push; True when the Pushgateway took it."""
+    """Push; True when the Pushgateway took it within ``timeout_seconds`` in
+    all (a server that trickles its answer cannot hold the wrapper)."""
+    failures: list[BaseException] = []
+    attempt = threading.Thread(
+        target=_push_or_note,
+        args=(url, run, timeout_seconds, failures),
+        name="pushgateway",
+        daemon=True,  # left behind if it overruns; the process exits anyway
+    )
+    attempt.start()
+    attempt.join(timeout_seconds)
+    if attempt.is_alive():
+        logger.warning(
+            "metrics push failed: no complete answer from %s within %s s",
+            url,
+            timeout_seconds,
+        )
+        return False
+    if failures:
+        logger.warning("metrics push failed: %s", failures[0])
+        return False
+    return True
+
+
+def _push_or_note(
+    url: str, run: PushedRun, timeout_seconds: float, failures: list[BaseException]
+) -> None:
     try:
         previous = _current_values(url, run.grouping_key, timeout_seconds)
         registry = CollectorRegistry()
@@ -88,9 +115,7 @@ def push_execution(url: str, run: PushedRun, *, timeout_seconds: float = 5.0) ->
             timeout=timeout_seconds,
         )
     except Exception as exc:  # any failure must leave the run untouched
-        logger.warning("metrics push failed: %s", exc)
-        return False
-    return True
+        failures.append(exc)
 
 
 def _current_values(

@@ -14,15 +14,18 @@ and checked against its start time, so a reused pid is never signalled.
 pid 1, this process, its ancestors and the ``protect`` set are never
 signalled, and the walk never descends through them. A root that is pid 1
 or an ancestor of this process is refused outright; a root that is this
-process itself means "everything under me" (the run wrapper's case).
+process itself means "everything under me" (the run wrapper's case), even
+when this process is pid 1 of a container.
 cgroup v2's freezer would be cleaner, but most runner hosts (this one too)
 have v1 or hybrid hierarchies, so the signal-based freeze is the one used.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -44,6 +47,8 @@ _POLL_SECONDS = 0.01
 _FREEZE_SECONDS = 2.0  # a member in uninterruptible sleep cannot stop sooner
 _KILL_WAIT_SECONDS = 2.0  # for SIGKILLed members to finish dying
 _STOPPED = frozenset({"T", "t"})
+_NO_PIDFD = -1  # a member signalled by pid (descriptors ran short)
+_SPARE_DESCRIPTORS = 64  # kept free for reading /proc during the walk
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,10 @@ def kill_tree(
 
 
 def refusal(root: ProcessId, proc_root: str = PROC_ROOT) -> str:
-    """Why ``root`` must not be killed at all ("" when it may be)."""
+    """Why ``root`` must not be killed at all ("" when it may be). This
+    process itself may be the root: it is walked, never signalled."""
+    if root.pid == os.getpid():
+        return ""
     if root.pid == 1:
         return "init"
     if root.pid in ancestors(proc_root):
@@ -161,6 +169,7 @@ class _TreeKiller:
         self._proc_root = proc_root
         self._reap = reap or (lambda: None)
         self._targets: dict[int, _Target] = {}
+        self._pidfds_left = _pidfd_budget()
         self._start = time.monotonic()
         self.report = KillReport(root, grace_seconds, started_at=time.time())
 
@@ -187,7 +196,7 @@ class _TreeKiller:
 
     def close(self) -> None:
         for target in self._targets.values():
-            os.close(target.pidfd)
+            _close(target.pidfd)
         self._targets.clear()
 
     def _freeze(self) -> None:
@@ -241,20 +250,35 @@ class _TreeKiller:
 
     def _adopt(self, stat: ProcessStat) -> _Target | None:
         """Open a pidfd, then confirm it names the process we listed."""
-        try:
-            pidfd = os.pidfd_open(stat.pid)
-        except OSError as exc:
-            if is_gone(exc):
-                return None
-            raise
+        pidfd = self._open_pidfd(stat.pid)
+        if pidfd is None:
+            return None
         again = read_stat(stat.pid, self._proc_root)
         if again is None or again.identity != stat.identity:
-            os.close(pidfd)
+            _close(pidfd)
             return None
         target = _Target(stat.identity, stat.comm, pidfd)
         self._targets[stat.pid] = target
         self.report.members[stat.identity] = stat.comm
         return target
+
+    def _open_pidfd(self, pid: int) -> int | None:
+        """A pidfd on ``pid``; _NO_PIDFD once descriptors run short (a tree
+        of thousands), so the walk keeps a few for reading /proc; None when
+        the process is gone."""
+        if self._pidfds_left <= 0:
+            return _NO_PIDFD
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as exc:
+            if is_gone(exc):
+                return None
+            if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                raise
+            self._pidfds_left = 0
+            return _NO_PIDFD
+        self._pidfds_left -= 1
+        return pidfd
 
     def _send_all(self, signum: signal.Signals) -> None:
         self._send(self._alive(), signum)
@@ -266,14 +290,28 @@ class _TreeKiller:
         gone: list[ProcessId] = []
         for target in targets:
             try:
-                signal.pidfd_send_signal(target.pidfd, signum)
+                self._signal(target, signum)
                 delivered.append(target.identity)
             except ProcessLookupError:
                 gone.append(target.identity)
+            except PermissionError:  # it changed credentials (su, sudo)
+                logger.warning(
+                    "tree kill not permitted member=%s", _name(target.identity)
+                )
         at = time.monotonic() - self._start
         self.report.signals.append(
             SignalBatch(signum.name, at, tuple(delivered), tuple(gone))
         )
+
+    def _signal(self, target: _Target, signum: signal.Signals) -> None:
+        if target.pidfd != _NO_PIDFD:
+            signal.pidfd_send_signal(target.pidfd, signum)
+            return
+        # Known shortcoming: without a pidfd the pid is checked against its
+        # start time just before the signal; a reuse in between would be hit.
+        if self._state(target) is None:
+            raise ProcessLookupError(target.identity.pid)
+        os.kill(target.identity.pid, signum)
 
     def _state(self, target: _Target) -> str | None:
         """The member's state, None once it has exited."""
@@ -305,6 +343,23 @@ class _TreeKiller:
             if not self._alive() or time.monotonic() >= deadline:
                 return
             time.sleep(_POLL_SECONDS)
+
+
+def _pidfd_budget() -> int:
+    """How many pidfds this kill may hold, leaving spare descriptors."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        in_use = _SPARE_DESCRIPTORS
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(0, soft - in_use - _SPARE_DESCRIPTORS)
+
+
+def _close(pidfd: int) -> None:
+    if pidfd != _NO_PIDFD:
+        os.close(pidfd)
 
 
 def _name(identity: ProcessId) -> str:

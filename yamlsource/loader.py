@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from yamlsource.problems import (
     KeyPath,
@@ -34,6 +35,8 @@ YAML11_BOOLEANS = frozenset(
 )
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 OCTAL_LOOKING = re.compile(r"^[-+]?(0[0-9_]+|0o[0-7_]+)$")
+# Hand-written YAML is kilobytes; more is a wrong file (or /dev/zero).
+MAX_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def load_file(path: Path | str) -> Document:
     """Read and load ``path``; raise UnreadableError if it is unusable."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = _read_text(Path(path))
     except FileNotFoundError:
         raise _unreadable(name, "file not found") from None
     except PermissionError:
@@ -91,7 +94,20 @@ def load_file(path: Path | str) -> Document:
         raise _unreadable(name, f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise _unreadable(name, exc.strerror or str(exc)) from None
+    if text is None:
+        limit = f"{MAX_FILE_BYTES // 1024**2} MiB"
+        raise _unreadable(name, f"larger than {limit}; expected a hand-written file")
     return load_text(text, name)
+
+
+def _read_text(path: Path) -> str | None:
+    """The file's text; None when it is larger than MAX_FILE_BYTES (or
+    endless, like /dev/zero)."""
+    with path.open("rb") as source:
+        data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        return None
+    return data.decode("utf-8")
 
 
 def load_text(text: str, name: str = "<string>") -> Document:
@@ -106,8 +122,16 @@ def load_text(text: str, name: str = "<string>") -> Document:
         raise UnreadableError(
             [Problem(name, line, column, "(document)", f"not YAML: {reason}")]
         ) from None
+    except ReaderError as exc:  # a character YAML does not allow
+        line, column = _position(text, exc.position)
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else ""
+        reason = f"not YAML: character {char}: {exc.reason}"
+        raise UnreadableError(
+            [Problem(name, line, column, "(document)", reason)]
+        ) from None
     except YAMLError as exc:
-        raise _unreadable(name, f"not YAML: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _unreadable(name, f"not YAML: {first}") from None
 
     nodes = [n for n in nodes if n is not None]
     if len(nodes) > 1:
@@ -127,6 +151,12 @@ def load_text(text: str, name: str = "<string>") -> Document:
     if nodes:
         doc.data = _Builder(doc, yaml).build(nodes[0], ())
     return doc
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _unreadable(name: str, reason: str) -> UnreadableError:

@@ -4,13 +4,16 @@ the exporter's stall detection, and leave evidence of what happened."""
 from __future__ import annotations
 
 import logging
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from exporter.commandpolicy import decide
+from exporter.commandpolicy import Decision, decide
 from exporter.commandtype import classify_argv
 from exporter.config import (
     Config,
@@ -19,6 +22,7 @@ from exporter.config import (
     load_config,
     resolve_environment,
 )
+from exporter.config.schema import config_schema
 from exporter.contract import OTHER_COMMAND_TYPE
 from exporter.errors import InvalidInputError, WatchdogError
 from exporter.evidence import EvidenceWriter
@@ -27,17 +31,56 @@ from exporter.pushgateway import PushedRun, push_execution
 from exporter.wrapper import exitcodes
 from exporter.wrapper.reaper import SubreaperError
 from exporter.wrapper.records import result_of, write_decision, write_run
-from exporter.wrapper.supervise import Limits, RunOutcome, supervise
+from exporter.wrapper.supervise import WATCH_FAILED, Limits, RunOutcome, supervise
+from exporter.wrapper.timelimit import (
+    PATTERN_SEARCH_SECONDS,
+    TimeLimitExceeded,
+    time_limit,
+)
 
 logger = logging.getLogger(__name__)
+
+
+def _schema_maximum(key: str) -> int:
+    most: int = config_schema()["$defs"][key]["maximum"]
+    return most
+
 
 _EPILOG = "Exit status: the command's own, or\n\n" + "\n\n".join(
     f"{code}  {meaning}" for code, meaning in exitcodes.DOCUMENTED
 )
 
 
+class _RunCommand(click.Command):
+    """Usage mistakes exit 125, the wrapper's own failure (GNU ``timeout``
+    does the same), so they cannot pass for the command's own status 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(exitcodes.WRAPPER_FAILED)
+
+
+def _finite(
+    ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    """FloatRange lets nan through: a nan allowance would never expire."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
+
 @click.command(
     "run",
+    cls=_RunCommand,
     epilog=_EPILOG,
     context_settings={"allow_interspersed_args": False},
 )
@@ -48,18 +91,22 @@ _EPILOG = "Exit status: the command's own, or\n\n" + "\n\n".join(
 )
 @click.option(
     "--stall",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=_schema_maximum("stall_seconds")),
+    callback=_finite,
     metavar="S",
     help="Stall allowance in seconds",
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=_schema_maximum("hard_timeout_seconds")),
+    callback=_finite,
     metavar="H",
     help="Hard timeout in seconds",
 )
 @click.option("--pushgateway", metavar="URL", help="Also push execution metrics here")
-@click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument(
+    "argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]..."
+)
 def run_command(
     config_path: Path,
     env_flag: str | None,
@@ -72,6 +119,7 @@ def run_command(
     """Run CMD [ARGS...] (after --) if the security policy allows it, watch it
     for stalls, kill its whole tree on a stall or the hard timeout, and write
     audit, execution, stall and kill evidence."""
+    _occupy_standard_descriptors()
     try:
         config, environment = _load(config_path, env_flag)
         command_type = _command_type(config, type_flag, argv)
@@ -90,11 +138,7 @@ def run_command(
         decision = decide(config.security, argv)
         write_decision(writer, command_type, argv, decision)
         if not decision.allowed:
-            click.echo(
-                f"runner-watchdog: refused by {decision.rule}: {decision.detail}",
-                err=True,
-            )
-            sys.exit(exitcodes.NOT_FOUND if decision.not_found else exitcodes.REFUSED)
+            _refuse(decision)
 
         try:
             outcome = supervise(argv, limits)
@@ -102,15 +146,43 @@ def run_command(
             click.echo(f"runner-watchdog: cannot watch the command: {exc}", err=True)
             sys.exit(exitcodes.WRAPPER_FAILED)
         if outcome.error:
-            click.echo(
-                f"runner-watchdog: cannot run {argv[0]}: {outcome.error}", err=True
+            doing = (
+                "stopped watching" if outcome.ending == WATCH_FAILED else "cannot run"
             )
+            click.echo(f"runner-watchdog: {doing} {argv[0]}: {outcome.error}", err=True)
         write_run(writer, command_type, argv, limits, outcome)
 
     url = pushgateway or config.metrics.pushgateway_url
     if url:
         _push(url, config, environment, command_type, outcome)
     sys.exit(outcome.exit_code)
+
+
+def _refuse(decision: Decision) -> NoReturn:
+    if decision.not_found or decision.cannot_run:
+        click.echo(
+            f"runner-watchdog: cannot run the command: {decision.detail}", err=True
+        )
+        sys.exit(exitcodes.NOT_FOUND if decision.not_found else exitcodes.CANNOT_RUN)
+    click.echo(
+        f"runner-watchdog: refused by {decision.rule}: {decision.detail}", err=True
+    )
+    sys.exit(exitcodes.REFUSED)
+
+
+def _occupy_standard_descriptors() -> None:
+    """Point a closed stdin, stdout or stderr at /dev/null: otherwise the
+    next file opened (an evidence file) would take its number and receive
+    the command's output."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            os.set_inheritable(fd, True)  # the command inherits it
 
 
 def _load(config_path: Path, env_flag: str | None) -> tuple[Config, str]:
@@ -121,7 +193,7 @@ def _load(config_path: Path, env_flag: str | None) -> tuple[Config, str]:
 
 def _command_type(config: Config, type_flag: str | None, argv: Sequence[str]) -> str:
     if type_flag is None:
-        return classify_argv(config.command_types, argv)
+        return _classified(config, argv)
     known = [*config.command_types, OTHER_COMMAND_TYPE]
     if type_flag not in known:
         raise InvalidInputError(
@@ -129,6 +201,18 @@ def _command_type(config: Config, type_flag: str | None, argv: Sequence[str]) ->
             f"expected one of {', '.join(known)}"
         )
     return type_flag
+
+
+def _classified(config: Config, argv: Sequence[str]) -> str:
+    try:
+        with time_limit(PATTERN_SEARCH_SECONDS):
+            return classify_argv(config.command_types, argv)
+    except TimeLimitExceeded:
+        logger.warning(
+            "argument patterns too slow on this command line, classified as %s",
+            OTHER_COMMAND_TYPE,
+        )
+        return OTHER_COMMAND_TYPE
 
 
 def _limits(

@@ -7,16 +7,20 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import urllib.parse
 from typing import Any
 
 from exporter.config.schema_problems import show
-from exporter.config.security_checks import compile_pattern
+from exporter.config.security_checks import backtracking_problems, compile_pattern
 from yamlsource import Document, KeyPath, Problem
 
 _HOST_NAME = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
+
+
+_URL_SHAPE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")  # as the schema's
 
 
 def check_sections(doc: Document, data: dict[str, Any]) -> list[Problem]:
@@ -119,20 +123,40 @@ def _argument_pattern(
             "process; expected a pattern that needs some text"
         )
         return [doc.problem(at, message, severity="warning")]
-    return []
+    return backtracking_problems(doc, at, text)
 
 
 def _metrics(doc: Document, section: dict[str, Any]) -> list[Problem]:
     # web_config_file is not opened here: a config is often validated away
     # from the host it is meant for; the exporter reads it when it starts.
+    problems = _pushgateway(doc, section.get("pushgateway_url"))
     address = section.get("listen_address")
     if not isinstance(address, str) or not address or _is_address(address):
-        return []
+        return problems
     message = (
         f"got {show(address)}; expected an IPv4 or IPv6 address without "
         "brackets (0.0.0.0, ::, 127.0.0.1) or a host name"
     )
-    return [doc.problem(("metrics", "listen_address"), message)]
+    return [*problems, doc.problem(("metrics", "listen_address"), message)]
+
+
+def _pushgateway(doc: Document, url: Any) -> list[Problem]:
+    """The host and port the schema's URL pattern cannot judge."""
+    if not isinstance(url, str) or not _URL_SHAPE.match(url):
+        return []  # the schema reports it
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises on a port that is no port, or a bad [ipv6]
+        host = parts.hostname or ""
+    except ValueError:
+        port, host = 0, ""
+    if port != 0 and _is_address(host):
+        return []
+    message = (
+        f"got {show(url)}; expected an http:// or https:// URL with a host "
+        "name or address, and a port from 1 to 65535"
+    )
+    return [doc.problem(("metrics", "pushgateway_url"), message)]
 
 
 def _is_address(text: str) -> bool:

@@ -1,7 +1,8 @@
 """Checks of the ``security`` section beyond its schema.
 
 Risky allowlist entries are warnings (``--strict`` refuses them); blocked
-patterns must compile and must not match everything; and the four families
+patterns must compile and must not match everything, and are warned about
+when they can backtrack catastrophically; and the four families
 of destructive command every config should block are tried against the
 patterns with real command lines.
 """
@@ -12,6 +13,7 @@ import re
 from typing import Any
 
 from exporter.config.allowlist import SHELLS, risk_of
+from exporter.config.backtracking import backtracking_risk
 from exporter.config.schema_problems import show
 from yamlsource import Document, Problem
 
@@ -85,6 +87,7 @@ def _shells(doc: Document, section: dict[str, Any]) -> list[Problem]:
 
 def _blocked(doc: Document, patterns: Any) -> list[Problem]:
     problems = []
+    risky = []
     compiled = []
     for index, text in enumerate(_strings(patterns)):
         if not text:  # the schema reports it
@@ -101,8 +104,9 @@ def _blocked(doc: Document, patterns: Any) -> list[Problem]:
             problems.append(doc.problem(path, message))
         elif pattern is not None:
             compiled.append(pattern)
+            risky.extend(backtracking_problems(doc, path, text))
     if problems or not compiled:
-        return problems
+        return problems + risky
     for family, example in MUST_BLOCK.items():
         if not any(p.search(example) for p in compiled):
             message = (
@@ -111,7 +115,22 @@ def _blocked(doc: Document, patterns: Any) -> list[Problem]:
             )
             at = ("security", "blocked_patterns")
             problems.append(doc.problem(at, message, severity="warning"))
-    return problems
+    return problems + risky
+
+
+def backtracking_problems(
+    doc: Document, path: tuple[str | int, ...], text: str
+) -> list[Problem]:
+    """A warning when the pattern can backtrack catastrophically."""
+    reason = backtracking_risk(text)
+    if reason is None:
+        return []
+    message = (
+        f"pattern {show(text)} can backtrack catastrophically: {reason}; "
+        "expected loops whose parts cannot start alike, or a possessive x++ "
+        "or atomic (?>...) group"
+    )
+    return [doc.problem(path, message, severity="warning")]
 
 
 def compile_pattern(

@@ -10,7 +10,7 @@ from typing import Final
 REFUSED: Final = 122  # the policy refused the command; it never started
 STALL_KILLED: Final = 123  # no progress for the stall allowance: tree killed
 TIMED_OUT: Final = 124  # the hard timeout expired: tree killed
-WRAPPER_FAILED: Final = 125  # the wrapper itself failed (config, setup)
+WRAPPER_FAILED: Final = 125  # the wrapper itself failed (usage, config, setup)
 CANNOT_RUN: Final = 126  # found but could not be executed
 NOT_FOUND: Final = 127  # the executable is not on PATH
 SIGNAL_BASE: Final = 128  # 128+N: ended by signal N
@@ -20,7 +20,7 @@ DOCUMENTED: Final = (
     (REFUSED, "refused by the security policy; the command never started"),
     (STALL_KILLED, "stalled: no progress for the stall allowance; tree killed"),
     (TIMED_OUT, "hard timeout expired; tree killed"),
-    (WRAPPER_FAILED, "the wrapper failed (bad config, cannot set up)"),
+    (WRAPPER_FAILED, "the wrapper failed (bad usage or config, cannot set up)"),
     (CANNOT_RUN, "the command was found but could not be executed"),
     (NOT_FOUND, "the command was not found"),
 )

@@ -20,6 +20,7 @@ from exporter.wrapper.supervise import (
     INTERRUPTED,
     STALLED,
     TIMED_OUT,
+    WATCH_FAILED,
     Limits,
     RunOutcome,
 )
@@ -150,5 +151,6 @@ def _kill_reason(ending: str) -> str:
         STALLED: "stall",
         TIMED_OUT: "hard_timeout",
         INTERRUPTED: "signal",
+        WATCH_FAILED: "watch_failed",
         CANNOT_RUN: "cleanup",
     }.get(ending, "cleanup")

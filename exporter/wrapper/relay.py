@@ -1,6 +1,10 @@
 """Pass the command's output through, unchanged and at once, and tell
 progress tracking how much was written and whether any of it was new.
 
+When nobody reads the wrapper's output any more (``cmd | head -1``), the
+pipe from the command is closed too, so the command gets SIGPIPE just as it
+would without the wrapper in between.
+
 Output is read from pipes as it arrives and written to the wrapper's own
 stdout/stderr. New output counts as progress; the same lines printed again
 ("waiting for lock...") do not, so a command that only repeats itself is
@@ -63,6 +67,9 @@ class OutputRelay:
         self._write(stream, data)
         self._relayed += len(data)
         self._judge(stream, data)
+        if stream.target is None:  # our reader left: so does the command's
+            self._finish(stream)
+            return False
         return True
 
     def drain(self) -> None:
@@ -87,6 +94,10 @@ class OutputRelay:
             os.close(stream.source)
         self._streams.clear()
 
+    # Known shortcoming: the wrapper's own stdout and stderr stay blocking
+    # (making them non-blocking would change them for every process sharing
+    # them), so a reader that stops reading without leaving holds the loop
+    # here, and the stall allowance and hard timeout wait with it.
     def _write(self, stream: _Stream, data: bytes) -> None:
         view = memoryview(data)
         while view and stream.target is not None:
@@ -97,7 +108,7 @@ class OutputRelay:
             except OSError as exc:
                 if exc.errno not in (errno.EPIPE, errno.EBADF):
                     raise
-                stream.target = None  # nobody reads our output: keep draining
+                stream.target = None  # nobody reads our output
 
     def _judge(self, stream: _Stream, data: bytes) -> None:
         lines = (stream.partial + data).replace(b"\r", b"\n").split(b"\n")

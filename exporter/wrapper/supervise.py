@@ -2,7 +2,9 @@
 it when it stalls, outlives its hard timeout or the wrapper is signalled.
 
 One thread does everything in a ``select`` loop: output is relayed as it
-arrives, SIGCHLD/SIGINT/SIGTERM arrive through the signal wakeup pipe, and
+arrives, SIGCHLD and the signals that end a run (SIGHUP, SIGINT, SIGQUIT,
+SIGTERM, SIGALRM: GNU ``timeout``'s set) arrive through the signal wakeup
+pipe, SIGUSR1 and SIGUSR2 are passed on to the command as they come, and
 the tree under the wrapper (the command, and every orphan the wrapper
 adopted as a subreaper) is sampled on a fixed interval. Whatever way the
 command ends, nothing it started outlives the wrapper: leftovers are killed
@@ -11,8 +13,10 @@ with the shared tree kill and reaped.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -39,10 +43,24 @@ TIMED_OUT = "timed_out"
 INTERRUPTED = "interrupted"
 NOT_FOUND = "not_found"
 CANNOT_RUN = "cannot_run"
+WATCH_FAILED = "watch_failed"  # the tree outgrew what the wrapper can watch
+
+# Signals that end the run: forwarded to the command's process group, then
+# the tree is cleaned up. The passed-on ones keep the run going.
+ENDING_SIGNALS = (
+    signal.SIGHUP,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGTERM,
+    signal.SIGALRM,
+)
+PASSED_ON_SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 
 _SMALLEST_INTERVAL = 0.05
 _INTERVALS_PER_STALL = 4  # sample at least this often within an allowance
+_OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)
 _DRAIN_SECONDS = 1.0  # reading output left in the pipes after the end
+_LAST_WAIT_SECONDS = 5.0  # for a command that survived its tree kill
 
 
 @dataclass(frozen=True)
@@ -118,12 +136,13 @@ def _not_started(ending: str, code: int, started: float, exc: OSError) -> RunOut
 
 
 class _SignalInbox:
-    """SIGCHLD, SIGINT and SIGTERM, delivered as bytes on a pipe that the
-    select loop watches."""
+    """SIGCHLD and the ending and passed-on signals, delivered as bytes on a
+    pipe that the select loop watches."""
 
     def __init__(self) -> None:
         self.read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.received: list[int] = []
+        self.passed_on: list[int] = []
         self._previous: dict[int, object] = {}
         self._previous_wakeup = -1
 
@@ -131,7 +150,7 @@ class _SignalInbox:
         self._previous_wakeup = signal.set_wakeup_fd(
             self._write_fd, warn_on_full_buffer=False
         )
-        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGCHLD, *ENDING_SIGNALS, *PASSED_ON_SIGNALS):
             self._previous[signum] = signal.signal(signum, self._note)
         return self
 
@@ -143,7 +162,9 @@ class _SignalInbox:
         os.close(self._write_fd)
 
     def _note(self, signum: int, frame: FrameType | None) -> None:
-        if signum != signal.SIGCHLD:
+        if signum in PASSED_ON_SIGNALS:
+            self.passed_on.append(signum)
+        elif signum != signal.SIGCHLD:
             self.received.append(signum)
 
     def clear(self) -> None:
@@ -184,11 +205,16 @@ class _Run:
         self.relay = OutputRelay(routes)
         self.sampler = TreeSampler(include_root=False)
         self.tracker = ProgressTracker(started)
+        self.error = ""
 
     def to_the_end(self) -> RunOutcome:
         try:
-            ending, stall = self._watch()
-            return self._finish(ending, stall)
+            try:
+                ending, stall = self._watch()
+                return self._finish(ending, stall)
+            except BaseException:
+                self._last_resort()  # a bug of ours must not leave the tree
+                raise
         finally:
             self.sampler.close()
             self.relay.close()
@@ -208,6 +234,7 @@ class _Run:
                 else:
                     self.relay.pump(source)
             self.reaper.reap()
+            self._pass_on()
 
             if self.command.returncode is not None:
                 return EXITED, None
@@ -217,7 +244,13 @@ class _Run:
             if now >= deadline:
                 return TIMED_OUT, None
             if now >= next_sample:
-                stall = self._sample(now)
+                try:
+                    stall = self._sample(now)
+                except OSError as exc:
+                    if exc.errno not in _OUT_OF_DESCRIPTORS:
+                        raise
+                    self._overgrown(exc)
+                    return WATCH_FAILED, None
                 if stall is not None:
                     return STALLED, stall
                 next_sample = now + interval
@@ -243,7 +276,7 @@ class _Run:
         self._drain()
         self.reaper.reap()
         if self.command.returncode is None:
-            self.command.wait()  # only reachable when a kill left a survivor
+            self._last_wait()  # only reachable when a kill left a survivor
         returncode = self.command.returncode
         return RunOutcome(
             exit_code=_exit_code(ending, returncode, signum),
@@ -255,17 +288,54 @@ class _Run:
             kill=kill,
             orphans_reaped=self.reaper.orphans_reaped,
             signal_received=signum,
+            error=self.error,
         )
 
     def _forward(self, signum: int) -> None:
-        """Pass the signal on, and give the command its grace to end."""
+        """Pass the signal on to the command's process group, as a terminal
+        would, and give the command its grace to end."""
         if self.command.returncode is None:
-            self.command.send_signal(signum)
+            try:
+                os.killpg(self.command.pid, signum)  # it leads its own group
+            except (ProcessLookupError, PermissionError):
+                self.command.send_signal(signum)
         deadline = time.monotonic() + self.limits.kill_grace_seconds
         while self.command.returncode is None and time.monotonic() < deadline:
             self.relay.drain()
             self.reaper.reap()
             time.sleep(0.01)
+
+    def _pass_on(self) -> None:
+        """SIGUSR1 and SIGUSR2 reach the command; the run goes on."""
+        while self.inbox.passed_on:
+            signum = self.inbox.passed_on.pop(0)
+            if self.command.returncode is None:
+                self.command.send_signal(signum)
+
+    def _overgrown(self, exc: OSError) -> None:
+        """Too many members to hold their /proc descriptors: stop watching
+        (freeing them for the kill that follows)."""
+        self.sampler.close()
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        self.error = (
+            f"its process tree is too large to watch within the open-file "
+            f"limit ({limit}: {exc.strerror}); the tree was killed"
+        )
+        logger.warning("tree too large to watch open_file_limit=%d", limit)
+
+    def _last_wait(self) -> None:
+        try:
+            self.command.wait(timeout=_LAST_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            logger.warning("command outlived its tree kill pid=%d", self.command.pid)
+
+    def _last_resort(self) -> None:
+        """Kill the tree after an unexpected error, without raising again."""
+        try:
+            self.sampler.close()
+            self._clean_up(needed=True)
+        except Exception:  # the original error is the one to report
+            logger.exception("tree kill after a wrapper error failed")
 
     def _clean_up(self, *, needed: bool) -> KillReport | None:
         """Kill the tree under the wrapper; after a normal exit, only when
@@ -296,6 +366,8 @@ class _Run:
 
 
 def _exit_code(ending: str, returncode: int | None, signum: int | None) -> int:
+    if ending == WATCH_FAILED:
+        return exitcodes.WRAPPER_FAILED
     if ending == STALLED:
         return exitcodes.STALL_KILLED
     if ending == TIMED_OUT:
