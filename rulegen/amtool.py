@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from rulegen.errors import CheckFailedError, ToolMissingError
-
-log = logging.getLogger(__name__)
+from rulegen.tool import run_tool
 
 TIMEOUT_SECONDS = 120
 PACKAGE = "prometheus-alertmanager"  # the Debian package that ships amtool
@@ -50,21 +45,5 @@ def render(templates_glob: Path, text: str, data: Path) -> str:
 
 
 def _run(arguments: list[str]) -> str:
-    program = shutil.which("amtool")
-    if program is None:
-        raise ToolMissingError(
-            f"amtool not found on PATH; install the Debian package {PACKAGE}"
-        )
-    log.debug("running command=%s", " ".join(["amtool", *arguments]))
-    done = subprocess.run(
-        [program, *arguments],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        command = " ".join(["amtool", *arguments])
-        raise CheckFailedError(f"{command} failed:\n{output.strip()}")
+    done = run_tool("amtool", PACKAGE, arguments, TIMEOUT_SECONDS)
     return done.stdout

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import shutil
-import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rulegen.errors import CheckFailedError, ToolMissingError
-
-log = logging.getLogger(__name__)
+from rulegen.tool import run_tool
 
 TIMEOUT_SECONDS = 600
 PACKAGE = "prometheus"  # the Debian package that ships promtool
@@ -30,21 +25,5 @@ def test_rules(files: Sequence[Path], workers: int = 4) -> str:
 
 
 def _run(arguments: list[str]) -> str:
-    program = shutil.which("promtool")
-    if program is None:
-        raise ToolMissingError(
-            f"promtool not found on PATH; install the Debian package {PACKAGE}"
-        )
-    log.debug("running command=%s", " ".join(["promtool", *arguments]))
-    done = subprocess.run(
-        [program, *arguments],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        command = " ".join(["promtool", *arguments])
-        raise CheckFailedError(f"{command} failed:\n{output.strip()}")
-    return output
+    done = run_tool("promtool", PACKAGE, arguments, TIMEOUT_SECONDS)
+    return done.stdout + done.stderr
