@@ -11,146 +11,44 @@ signalled by the clean-up here.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import signal
 import socket
 import subprocess
-import sys
 import textwrap
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from run_support import (
+    BLOCKED_PATTERNS,
+    Setup,
+    WrapperConfig,
+    marked,
+    run,
+    start,
+    wrapper_setup,
+)
 
 from exporter.cli import main
 from exporter.wrapper import exitcodes
 
-WATCHDOG = str(Path(sys.executable).parent / "runner-watchdog")
-
-CONFIG = """\
-timeouts:
-  stall_seconds: 60
-  hard_timeout_seconds: 120
-  kill_grace_seconds: 1
-  sample_interval_seconds: 1
-environments:
-  default: ci
-  ci:
-    scale: 1.0
-command_types:
-  test:
-    executables: [pytest]
-    argument_pattern: '{argument_pattern}'
-    action: kill
-metrics:
-  host: testhost
-logging:
-  evidence_dir: {evidence}
-security:
-  allowed_commands: [python3, sleep, "true", printf, "yes", cat]
-  allow_shell: true
-  shells: [sh]
-  blocked_patterns:{extra_blocked}
-    - 'rm\\s+-rf\\s+/(\\s|$)'
-    - '\\bcurl\\b[^|]*\\|\\s*sh\\b'
-    - ':\\(\\)\\s*\\{{'
-    - 'of=/dev/sd[a-z]'
-"""
-
-
-@dataclass
-class Setup:
-    config: Path
-    evidence: Path
-    marker: str
-    env: dict[str, str]
-    cwd: Path
-
-    def events(self, stream: str) -> list[dict[str, object]]:
-        path = self.evidence / f"{stream}.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
-
-    def argv(self, *command: str, options: tuple[str, ...] = ()) -> list[str]:
-        config = str(self.config)
-        return [WATCHDOG, "run", "--config", config, *options, "--", *command]
-
-
-def write_config(
-    path: Path, evidence: Path, argument_pattern: str = "-m pytest", blocked: str = ""
-) -> None:
-    extra = f"\n    - '{blocked}'" if blocked else ""
-    path.write_text(
-        CONFIG.format(
-            evidence=evidence, argument_pattern=argument_pattern, extra_blocked=extra
-        )
-    )
+CONFIG = WrapperConfig(
+    argument_pattern="-m pytest",
+    allowed_commands=("python3", "sleep", "true", "printf", "yes", "cat"),
+)
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
-    evidence = tmp_path / "evidence"
-    config = tmp_path / "runner.yaml"
-    write_config(config, evidence)
-    marker = f"4{os.getpid() % 1000}.{time.monotonic_ns() % 10**6:06d}"
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    env.pop("RUNNER_WATCHDOG_CONFIG", None)
-    env.pop("RUNNER_WATCHDOG_ENV", None)
-    yield Setup(config, evidence, marker, env, tmp_path)
-    for pid in marked(marker):  # only after a failure
-        os.kill(pid, signal.SIGKILL)
-
-
-def marked(marker: str) -> list[int]:
-    """Live processes whose command line holds ``marker``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
-                if marker.encode() in cmdline.read():
-                    found.append(int(name))
-        except OSError:
-            continue
-    return found
-
-
-def run(
-    setup: Setup, *command: str, options: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        setup.argv(*command, options=options),
-        capture_output=True,
-        env=setup.env,
-        cwd=setup.cwd,
-        timeout=60,
-        start_new_session=True,
-        check=False,
-    )
-
-
-def start(setup: Setup, *command: str) -> subprocess.Popen[bytes]:
-    """The wrapper, once its command printed its first line."""
-    wrapper = subprocess.Popen(
-        setup.argv(*command),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=setup.env,
-        cwd=setup.cwd,
-        start_new_session=True,
-    )
-    assert wrapper.stdout is not None
-    assert wrapper.stdout.readline() == b"ready\n"
-    return wrapper
+    with wrapper_setup(
+        tmp_path, CONFIG, marker_lead=4, cwd=tmp_path, timeout_seconds=60
+    ) as prepared:
+        yield prepared
 
 
 def stderr_lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
@@ -263,15 +161,13 @@ def _few_descriptors() -> None:
 def test_a_tree_larger_than_the_descriptor_limit_is_killed_not_leaked(
     setup: Setup,
 ) -> None:
-    result = subprocess.run(
-        setup.argv("python3", "-c", _MANY_SLEEPERS, setup.marker),
-        capture_output=True,
-        env=setup.env,
-        cwd=setup.cwd,
-        timeout=60,
-        start_new_session=True,
+    result = run(
+        setup,
+        "python3",
+        "-c",
+        _MANY_SLEEPERS,
+        setup.marker,
         preexec_fn=_few_descriptors,
-        check=False,
     )
 
     assert result.returncode == exitcodes.WRAPPER_FAILED
@@ -289,20 +185,13 @@ def test_a_tree_larger_than_the_descriptor_limit_is_killed_not_leaked(
 
 def test_as_pid_1_of_a_container_the_stall_kill_still_happens(setup: Setup) -> None:
     script = f"sleep {setup.marker} & echo started; wait"
-    result = subprocess.run(
-        [
-            "unshare",
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            *setup.argv("sh", "-c", script, options=("--stall", "1")),
-        ],
-        capture_output=True,
-        env=setup.env,
-        cwd=setup.cwd,
-        timeout=60,
-        start_new_session=True,
-        check=False,
+    result = run(
+        setup,
+        "sh",
+        "-c",
+        script,
+        options=("--stall", "1"),
+        launcher=("unshare", "--pid", "--fork", "--mount-proc"),
     )
 
     assert result.returncode == exitcodes.STALL_KILLED, result.stderr
@@ -344,16 +233,13 @@ def test_closed_standard_descriptors_never_route_output_into_evidence(
     setup: Setup, closed: int
 ) -> None:
     script = "printf %s%s LEAK ED; printf %s%s LEAK ED >&2; cat"
-    result = subprocess.run(
-        setup.argv("sh", "-c", script),
+    result = run(
+        setup,
+        "sh",
+        "-c",
+        script,
         stdin=subprocess.DEVNULL if closed != 0 else None,
-        capture_output=True,
-        env=setup.env,
-        cwd=setup.cwd,
-        timeout=60,
-        start_new_session=True,
         preexec_fn=lambda: os.close(closed),
-        check=False,
     )
 
     assert result.returncode == 0  # cat reads an empty stdin, not a closed one
@@ -425,8 +311,12 @@ def test_a_trickling_pushgateway_cannot_hold_the_wrapper(
 
 
 def test_catastrophic_patterns_refuse_instead_of_hanging(setup: Setup) -> None:
-    write_config(
-        setup.config, setup.evidence, argument_pattern="(x+)+z", blocked="(x+x+)+y"
+    setup.write_config(
+        replace(
+            CONFIG,
+            argument_pattern="(x+)+z",
+            blocked_patterns=("(x+x+)+y", *BLOCKED_PATTERNS),
+        )
     )
 
     result = run(setup, "printf", "x" * 40)
@@ -499,6 +389,7 @@ def test_usage_mistakes_exit_125_not_2(args: list[str], error: str) -> None:
 def test_commands_that_cannot_start_exit_like_a_shell(
     setup: Setup, command: str, code: int, detail: str
 ) -> None:
+    assert setup.cwd is not None  # the fixture runs commands in tmp_path
     (setup.cwd / "notes").write_text("not a program\n")
     command = command.format(tmp=setup.cwd)
 

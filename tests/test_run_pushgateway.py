@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from run_support import BLOCKED_PATTERNS, WrapperConfig, run_wrapper, wrapper_argv
 
 from exporter.contract import (
     AUTO_SKIPS_TOTAL,
@@ -22,33 +22,13 @@ from exporter.contract import (
 )
 from exporter.wrapper import exitcodes
 
-WATCHDOG = str(Path(sys.executable).parent / "runner-watchdog")
-
-CONFIG = """\
-timeouts:
-  stall_seconds: 60
-  hard_timeout_seconds: 120
-  kill_grace_seconds: 1
-  sample_interval_seconds: 1
-environments:
-  default: ci
-  ci:
-    scale: 1.0
-command_types:
-  test:
-    executables: [pytest]
-    action: kill
-metrics:
-  host: pushhost
-  service: runner
-logging:
-  evidence_dir: {evidence}
-security:
-  allowed_commands: [printf, "true", "false", sleep]
-  allow_shell: false
-  blocked_patterns:
-    - 'rm\\s+-rf\\s+/(\\s|$)'
-"""
+CONFIG = WrapperConfig(
+    host="pushhost",
+    service="runner",
+    allowed_commands=("printf", "true", "false", "sleep"),
+    shells=(),
+    blocked_patterns=BLOCKED_PATTERNS[:1],
+)
 
 
 def free_port() -> int:
@@ -60,7 +40,7 @@ def free_port() -> int:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "runner.yaml"
-    path.write_text(CONFIG.format(evidence=tmp_path / "evidence"))
+    CONFIG.write(path, tmp_path / "evidence")
     return path
 
 
@@ -69,13 +49,7 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     options = ["--pushgateway", push] if push else []
     options += ["--stall", stall] if stall else []
-    return subprocess.run(
-        [WATCHDOG, "run", "--config", str(config), *options, "--", *argv],
-        capture_output=True,
-        timeout=120,
-        start_new_session=True,
-        check=False,
-    )
+    return run_wrapper(wrapper_argv(config, *argv, options=tuple(options)))
 
 
 @pytest.mark.parametrize(

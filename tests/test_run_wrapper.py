@@ -7,110 +7,29 @@ length) so that any survivor is found among all processes afterwards.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from run_support import Setup, WrapperConfig, marked, run, start, wrapper_setup
 
 from exporter.wrapper import exitcodes
 
-WATCHDOG = str(Path(sys.executable).parent / "runner-watchdog")
 GRACE_SECONDS = 2
 
-CONFIG = """\
-timeouts:
-  stall_seconds: 60
-  hard_timeout_seconds: 120
-  kill_grace_seconds: {grace}
-  sample_interval_seconds: 1
-environments:
-  default: ci
-  ci:
-    scale: 1.0
-command_types:
-  test:
-    executables: [pytest]
-    action: kill
-metrics:
-  host: testhost
-logging:
-  evidence_dir: {evidence}
-security:
-  allowed_commands: [python3, sleep, "true", "false", printf]
-  allow_shell: true
-  shells: [sh]
-  blocked_patterns:
-    - 'rm\\s+-rf\\s+/(\\s|$)'
-    - '\\bcurl\\b[^|]*\\|\\s*sh\\b'
-    - ':\\(\\)\\s*\\{{'
-    - 'of=/dev/sd[a-z]'
-"""
-
-
-@dataclass
-class Setup:
-    config: Path
-    evidence: Path
-    marker: str
-    env: dict[str, str]
-
-    def events(self, stream: str) -> list[dict[str, object]]:
-        path = self.evidence / f"{stream}.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
+CONFIG = WrapperConfig(
+    kill_grace_seconds=GRACE_SECONDS,
+    allowed_commands=("python3", "sleep", "true", "false", "printf"),
+)
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
-    evidence = tmp_path / "evidence"
-    config = tmp_path / "runner.yaml"
-    config.write_text(CONFIG.format(grace=GRACE_SECONDS, evidence=evidence))
-    marker = f"3{os.getpid() % 1000}.{time.monotonic_ns() % 10**6:06d}"
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    env.pop("RUNNER_WATCHDOG_CONFIG", None)
-    env.pop("RUNNER_WATCHDOG_ENV", None)
-    yield Setup(config, evidence, marker, env)
-    for pid in marked(marker):  # only after a failure
-        os.kill(pid, signal.SIGKILL)
-
-
-def marked(marker: str) -> list[int]:
-    """Live processes whose command line holds ``marker`` (zombies have an
-    empty command line)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
-                if marker.encode() in cmdline.read():
-                    found.append(int(name))
-        except OSError:
-            continue
-    return found
-
-
-def run(
-    setup: Setup, *argv: str, options: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [WATCHDOG, "run", "--config", str(setup.config), *options, "--", *argv],
-        capture_output=True,
-        env=setup.env,
-        timeout=120,
-        start_new_session=True,
-        check=False,
-    )
+    with wrapper_setup(tmp_path, CONFIG, marker_lead=3) as prepared:
+        yield prepared
 
 
 def signals_sent(kill: dict[str, object]) -> list[str]:
@@ -375,24 +294,8 @@ _TRAPS_TERM = textwrap.dedent(
 def test_signals_are_forwarded_then_the_tree_is_cleaned(
     setup: Setup, signum: signal.Signals
 ) -> None:
-    with subprocess.Popen(
-        [
-            WATCHDOG,
-            "run",
-            "--config",
-            str(setup.config),
-            "--",
-            "python3",
-            "-c",
-            _TRAPS_TERM,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=setup.env,
-        start_new_session=True,
-    ) as wrapper:
+    with start(setup, "python3", "-c", _TRAPS_TERM) as wrapper:
         assert wrapper.stdout is not None
-        assert wrapper.stdout.readline() == b"ready\n"
         wrapper.send_signal(signum)
         rest = wrapper.stdout.read()
         code = wrapper.wait(timeout=60)

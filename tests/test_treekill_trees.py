@@ -9,42 +9,29 @@ escaped process is found even where the tree no longer reaches it.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from run_support import kill_marked, marked, sleep_marker
 
 from exporter.procfs import ProcessId, read_identity, read_stat
-from exporter.treekill import ancestors, kill_tree, refusal
+from exporter.treekill import KillReport, ancestors, kill_tree, refusal
 
 
-def marked(pid: int, marker: str) -> list[int]:
-    """Live (non-zombie) processes whose command line holds ``marker``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as cmdline:
-                if marker.encode() not in cmdline.read():
-                    continue
-        except OSError:
-            continue
-        stat = read_stat(int(name))
-        if stat is not None and not stat.exited:
-            found.append(int(name))
-    return found
+def live_marked(marker: str) -> list[int]:
+    """Marked processes, leaving out any that exited after the look."""
+    return marked(marker, confirm_alive=True)
 
 
 def wait_for_sleeps(marker: str, count: int) -> None:
     """Wait until ``count`` marked processes have become ``sleep``."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        stats = [read_stat(pid) for pid in marked(os.getpid(), marker)]
+        stats = [read_stat(pid) for pid in live_marked(marker)]
         if sum(1 for stat in stats if stat and stat.comm == "sleep") >= count:
             return
         time.sleep(0.01)
@@ -53,10 +40,9 @@ def wait_for_sleeps(marker: str, count: int) -> None:
 
 @pytest.fixture
 def marker() -> Iterator[str]:
-    value = f"3{os.getpid() % 1000}.{time.monotonic_ns() % 10**6:06d}"
+    value = sleep_marker(3)
     yield value
-    for pid in marked(os.getpid(), value):  # clean up after a failed test
-        os.kill(pid, signal.SIGKILL)
+    kill_marked(value, confirm_alive=True)  # clean up after a failed test
 
 
 def start(argv: list[str]) -> tuple[subprocess.Popen[bytes], ProcessId]:
@@ -75,18 +61,30 @@ def finish(process: subprocess.Popen[bytes]) -> None:
         process.stdout.close()
 
 
-def test_shell_with_background_sleep_dies_on_sigterm(marker: str) -> None:
-    process, root = start(["sh", "-c", f"sleep {marker} & echo started; wait"])
+def kill_started(
+    argv: list[str], settle: Callable[[], object], grace_seconds: float
+) -> tuple[ProcessId, KillReport]:
+    """Start a tree, wait for ``settle()``, then kill it from its root."""
+    process, root = start(argv)
     try:
-        wait_for_sleeps(marker, 1)
-        report = kill_tree(root, 2.0, protect=set(), reap=process.poll)
+        settle()
+        report = kill_tree(root, grace_seconds, protect=set(), reap=process.poll)
     finally:
         finish(process)
+    return root, report
+
+
+def test_shell_with_background_sleep_dies_on_sigterm(marker: str) -> None:
+    _, report = kill_started(
+        ["sh", "-c", f"sleep {marker} & echo started; wait"],
+        lambda: wait_for_sleeps(marker, 1),
+        2.0,
+    )
 
     assert sorted(report.members.values()) == ["sh", "sleep"]
     assert not report.killed_outright  # everyone left within the grace period
     assert report.survivors == []
-    assert marked(os.getpid(), marker) == []
+    assert live_marked(marker) == []
     assert [batch.signal for batch in report.signals] == [
         "SIGSTOP",
         "SIGTERM",
@@ -109,16 +107,15 @@ _SETSID_CHILD = textwrap.dedent(
 
 
 def test_setsid_and_double_fork_do_not_escape(marker: str) -> None:
-    process, root = start([sys.executable, "-c", _SETSID_CHILD, marker])
-    try:
-        wait_for_sleeps(marker, 2)
-        report = kill_tree(root, 1.0, protect=set(), reap=process.poll)
-    finally:
-        finish(process)
+    _, report = kill_started(
+        [sys.executable, "-c", _SETSID_CHILD, marker],
+        lambda: wait_for_sleeps(marker, 2),
+        1.0,
+    )
 
     assert len(report.members) == 3
     assert report.survivors == []
-    assert marked(os.getpid(), marker) == []
+    assert live_marked(marker) == []
 
 
 _FORK_STORM = textwrap.dedent(
@@ -134,16 +131,15 @@ _FORK_STORM = textwrap.dedent(
 
 
 def test_a_parent_forking_every_5ms_leaves_zero_survivors(marker: str) -> None:
-    process, root = start([sys.executable, "-c", _FORK_STORM, marker])
-    try:
-        time.sleep(0.5)  # let it build up a crowd of children
-        report = kill_tree(root, 1.0, protect=set(), reap=process.poll)
-    finally:
-        finish(process)
+    _, report = kill_started(
+        [sys.executable, "-c", _FORK_STORM, marker],
+        lambda: time.sleep(0.5),  # let it build up a crowd of children
+        1.0,
+    )
 
     assert len(report.members) > 10
     assert report.survivors == []
-    assert marked(os.getpid(), marker) == []
+    assert live_marked(marker) == []
 
 
 _IGNORES_TERM = textwrap.dedent(
@@ -159,16 +155,15 @@ _IGNORES_TERM = textwrap.dedent(
 
 
 def test_members_ignoring_sigterm_get_sigkill(marker: str) -> None:
-    process, root = start([sys.executable, "-c", _IGNORES_TERM, marker])
-    try:
-        wait_for_sleeps(marker, 1)
-        report = kill_tree(root, 0.5, protect=set(), reap=process.poll)
-    finally:
-        finish(process)
+    root, report = kill_started(
+        [sys.executable, "-c", _IGNORES_TERM, marker],
+        lambda: wait_for_sleeps(marker, 1),
+        0.5,
+    )
 
     assert report.killed_outright
     assert report.survivors == []
-    assert marked(os.getpid(), marker) == []
+    assert live_marked(marker) == []
     fields = report.to_fields()
     assert fields["root"] == f"{root.pid}@{root.start_time}"
     assert fields["survivors"] == []
@@ -197,7 +192,7 @@ def test_a_protected_root_survives_while_its_tree_dies(marker: str) -> None:
 
     assert alive == root
     assert list(report.members.values()) == ["sleep"]
-    assert marked(os.getpid(), marker) == []
+    assert live_marked(marker) == []
 
 
 def test_a_stale_identity_is_never_signalled(marker: str) -> None:
@@ -206,7 +201,7 @@ def test_a_stale_identity_is_never_signalled(marker: str) -> None:
         stale = ProcessId(real.pid, real.start_time + 1)
         report = kill_tree(stale, 0.2, protect=set())
         still = read_identity(process.pid)
-        sleepers = marked(os.getpid(), marker)
+        sleepers = live_marked(marker)
     finally:
         finish(process)
 
