@@ -27,11 +27,13 @@ def get(port: int, path: str, wait: bool = False) -> str:
             time.sleep(0.2)
 
 
-def value(text: str, series: str) -> float:
+def value(text: str, name: str) -> float:
+    """The sum of every series named ``name``, whatever its labels."""
+    total = 0.0
     for line in text.splitlines():
-        if line.startswith(series + " "):
-            return float(line.rpartition(" ")[2])
-    return 0.0
+        if line.startswith((name + " ", name + "{")):
+            total += float(line.rpartition(" ")[2])
+    return total
 
 
 def cpu_seconds(pid: int) -> float:

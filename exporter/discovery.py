@@ -120,6 +120,7 @@ class Discovery:
         self._roots: dict[ProcessId, None] = {}  # an ordered set
         self._walked: dict[int, ProcessHandle] = {}  # roots and non-job members
         self._passes = 0
+        self._fresh = True
 
     def command_type(self, identity: ProcessId, comm: str) -> str:
         """A process's command type; recomputed only when ``comm`` changed."""
@@ -135,6 +136,9 @@ class Discovery:
         if scanning:
             self._scan(jobs.keys() | job_members())
         self._passes += 1
+        # A scanning pass also re-reads every walked process in full, so an
+        # orphan handed to a sleeping subreaper is found within a scan.
+        self._fresh = scanning
 
         found = Found()
         seen: set[int] = set()
@@ -217,7 +221,7 @@ class Discovery:
         """The stat of a walked process through its held handle, opened on
         first sight; None when gone, a zombie, or not the expected one."""
         handle = self._walked.get(pid)
-        sample = handle.sample() if handle is not None else None
+        sample = handle.sample(fresh=self._fresh) if handle is not None else None
         if handle is not None and (
             sample is None or (expect is not None and handle.identity != expect)
         ):

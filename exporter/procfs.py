@@ -9,6 +9,9 @@ A ``ProcessHandle`` keeps its descriptors open and re-reads them with
 ``os.pread``: about three times cheaper than opening each file per sample,
 and a held descriptor fails with ESRCH once its process is gone, so a reused
 pid is never read in its place.
+
+A process that has not run since its last read has nothing new to report,
+and ``schedstat`` says so in one read: see ``ProcessHandle.sample``.
 """
 
 from __future__ import annotations
@@ -256,7 +259,18 @@ class ProcessHandle:
     process is gone (reaped). Close it when done.
     """
 
-    __slots__ = ("_children_fd", "_io_fd", "_sched_fd", "_stat_fd", "identity", "pid")
+    __slots__ = (
+        "_children",
+        "_children_fd",
+        "_io_fd",
+        "_last",
+        "_last_sched",
+        "_sched_fd",
+        "_stat_fd",
+        "identity",
+        "pid",
+        "quiet",
+    )
 
     def __init__(
         self,
@@ -273,6 +287,10 @@ class ProcessHandle:
         self._io_fd = io_fd
         self._sched_fd = sched_fd
         self._children_fd = children_fd
+        self._last: MemberSample | None = None
+        self._last_sched = ""
+        self._children: tuple[int, ...] | None = None
+        self.quiet = False  # the last sample() found the process had not run
 
     @classmethod
     def open(
@@ -308,32 +326,58 @@ class ProcessHandle:
     def io_readable(self) -> bool:
         return self._io_fd is not None
 
-    def sample(self) -> MemberSample | None:
-        """Read stat, io and schedstat; None when the process is gone."""
+    def sample(self, *, fresh: bool = False) -> MemberSample | None:
+        """Read schedstat, stat and io; None when the process is gone.
+
+        ``schedstat`` is read first. When it is unchanged, and the last read
+        found one thread that was not running, the process has not run since:
+        its CPU time, I/O counters, state, threads and children can only
+        change by its own execution (a wakeup moves the schedule-in count at
+        once, a running task's CPU time moves every tick). The last sample is
+        then returned and ``quiet`` set, and ``children`` reuses its list.
+        ``fresh`` reads everything whatever schedstat says.
+        """
         try:
+            sched = ""
+            if self._sched_fd is not None:
+                sched = _pread_small(self._sched_fd)
+            last = self._last
+            self.quiet = (
+                not fresh
+                and last is not None
+                and sched == self._last_sched
+                and _at_rest(last.stat, sched)
+            )
+            if last is not None and self.quiet:
+                return last
             stat = parse_stat(_pread_small(self._stat_fd))
             io = None
             if self._io_fd is not None:
                 io = parse_io(_pread_small(self._io_fd))
-            wakeups = None
-            if self._sched_fd is not None:
-                wakeups = parse_schedstat(_pread_small(self._sched_fd))
         except OSError as exc:
             if is_gone(exc):
                 return None
             raise
-        return MemberSample(stat, io, wakeups)
+        wakeups = parse_schedstat(sched) if sched else None
+        self._last = MemberSample(stat, io, wakeups)
+        self._last_sched = sched
+        return self._last
 
     def children(self, stat: ProcessStat, proc_root: str = PROC_ROOT) -> list[int]:
         """Children of every thread; the main thread's via the held
-        descriptor."""
+        descriptor, or the last list when the process has not run since."""
+        if not (self.quiet and self._children is not None):
+            self._children = self._read_children(stat, proc_root)
+        return list(self._children)  # the caller's to change
+
+    def _read_children(self, stat: ProcessStat, proc_root: str) -> tuple[int, ...]:
         if stat.num_threads > 1 or self._children_fd is None:
-            return read_children(self.pid, stat.num_threads, proc_root)
+            return tuple(read_children(self.pid, stat.num_threads, proc_root))
         try:
-            return parse_children(_read_all(self._children_fd, 0))
+            return tuple(parse_children(_read_all(self._children_fd, 0)))
         except OSError as exc:
             if is_gone(exc):
-                return []
+                return ()
             raise
 
     def close(self) -> None:
@@ -341,6 +385,14 @@ class ProcessHandle:
             if fd is not None:
                 os.close(fd)
         self._io_fd = self._sched_fd = self._children_fd = None
+
+
+def _at_rest(stat: ProcessStat, sched: str) -> bool:
+    """Whether an unchanged ``sched`` proves the process has not run since
+    ``stat`` was read: it was single-threaded (``schedstat`` of a pid is its
+    main thread's) and not running, and the kernel keeps its run time (a
+    zero there means the kernel does not)."""
+    return stat.num_threads == 1 and stat.state != "R" and not sched.startswith("0 ")
 
 
 def _pread_small(fd: int) -> str:

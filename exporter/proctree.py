@@ -5,6 +5,11 @@ member costs a few ``pread`` calls; handles of members that left are closed.
 Every child is identity-checked: a pid listed under a parent must still name
 a process whose parent is that parent, otherwise the listing was stale and
 the pid now belongs to someone else.
+
+A member that has not run since the last walk is not re-read (its handle
+says so from ``schedstat``). The one change such a member can undergo is
+gaining orphans as a child subreaper, which needs another member to exit:
+so after a walk whose members changed, the next walk reads everything.
 """
 
 from __future__ import annotations
@@ -27,13 +32,16 @@ from exporter.procfs import (
 class TreeSample:
     """One walk of a tree. ``members`` holds the live processes (zombies count
     as exited and are only listed in ``zombies``); ``races`` counts processes
-    that vanished between being listed and being read, which is normal."""
+    that vanished between being listed and being read, which is normal.
+    ``unchanged``: the same members as the last walk, none of which has run
+    since, so nothing in the tree can have moved."""
 
     root: ProcessId
     root_alive: bool
     members: dict[ProcessId, MemberSample] = field(default_factory=dict)
     zombies: list[ProcessId] = field(default_factory=list)
     races: int = 0
+    unchanged: bool = False
 
     @property
     def io_unreadable(self) -> int:
@@ -59,8 +67,21 @@ class TreeSampler:
         self._proc_root = proc_root
         self._include_root = include_root
         self._handles: dict[int, ProcessHandle] = {}
+        self._members: set[ProcessId] = set()
+        self._fresh = True  # read every member in full on the next walk
+        self._stirred = False  # a process read in this walk had run
 
     def sample(self, root: ProcessId) -> TreeSample:
+        self._stirred = False
+        result = self._walk(root)
+        members = set(result.members)
+        changed = members != self._members or bool(result.zombies or result.races)
+        result.unchanged = not (changed or self._stirred)
+        self._fresh = changed
+        self._members = members
+        return result
+
+    def _walk(self, root: ProcessId) -> TreeSample:
         result = TreeSample(root=root, root_alive=False)
         seen: set[int] = set()
         root_sample = self._read(root.pid, expect=root, parent=None, seen=seen)
@@ -109,7 +130,7 @@ class TreeSampler:
         """Sample ``pid`` through its held handle, opening one on first sight
         (or when the held one's process is gone and the pid was reused)."""
         handle = self._handles.get(pid)
-        sample = handle.sample() if handle is not None else None
+        sample = handle.sample(fresh=self._fresh) if handle is not None else None
         if handle is not None and sample is None:
             handle.close()
             del self._handles[pid]
@@ -122,6 +143,7 @@ class TreeSampler:
             sample = handle.sample()
         if sample is None or not _belongs(sample.stat, expect, parent):
             return None
+        self._stirred |= not handle.quiet
         seen.add(pid)
         return sample
 

@@ -82,9 +82,12 @@ class ProgressTracker:
     def observe(
         self, sample: TreeSample, now: float, output: OutputActivity | None = None
     ) -> Progress:
-        reason = START if self._first else self._movement(sample.members, output)
+        if sample.unchanged and output is None and not self._first:
+            reason = ""  # the baseline holds these very samples already
+        else:
+            reason = START if self._first else self._movement(sample.members, output)
+            self._baseline = dict(sample.members)
         self._first = False
-        self._baseline = dict(sample.members)
         if reason:
             self._last_progress = now
         return Progress(
@@ -112,6 +115,8 @@ class ProgressTracker:
         woken: list[int] = []
         for identity, now_sample in members.items():
             before = self._baseline[identity]
+            if now_sample is before:
+                continue  # its handle saw it had not run: nothing moved
             if now_sample.stat.cpu_ticks != before.stat.cpu_ticks:
                 return CPU
             if now_sample.io is not None and before.io is not None:

@@ -160,7 +160,8 @@ class Watcher:
         members = job.members = sample.members
         root = members.get(job.root)
         if root is not None:
-            self._follow_exec(job, root)
+            if not sample.unchanged:  # an exec needs the root to run
+                self._follow_exec(job, root)
             # schedstat is there for every process or for none (kernel build)
             counts.schedstat_missing |= root.wakeups is None
         kind = job.command_type
