@@ -73,8 +73,8 @@ CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 config-validate: $(STAMP) ## Validate the watchdog config strictly (CONFIG=file, default: shipped)
 	$(BIN)/runner-watchdog config validate --strict $(CONFIG)
 
-serve: $(STAMP) ## Run the exporter on this host with the shipped config
-	$(BIN)/runner-watchdog serve $(CONFIG_FLAG)
+serve: $(STAMP) ## Run the exporter on this host with the shipped config (CONFIG=file)
+	$(BIN)/runner-watchdog serve --config $(or $(CONFIG),config/runner.yaml)
 
 evidence-rotate: $(STAMP) ## Rotate, expire and re-seal evidence files now
 	$(BIN)/runner-watchdog evidence rotate $(CONFIG_FLAG)

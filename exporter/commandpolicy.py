@@ -4,10 +4,11 @@ The executable is resolved the way ``execvp`` will find it (``shutil.which``)
 and matched on that resolved file, never on a substring of the command line:
 an allowlist entry is a base name or an absolute path, optionally with the
 leading arguments the command must start with (``exporter.config.allowlist``
-defines the entries). A shell may run only when ``allow_shell`` is true and
-the shell is listed in ``shells``. Blocked patterns are searched in the whole
-command line and in the script of every ``sh -c`` (or ``bash -lc`` ...) it
-carries, nested scripts included.
+defines the entries; ``./bin/make`` is ``make`` only when it is the file that
+PATH finds for ``make``, and the same holds for shells). A shell may run only
+when ``allow_shell`` is true and the shell is listed in ``shells``. Blocked
+patterns are searched in the whole command line and in the script of every
+``sh -c`` (or ``bash -lc`` ...) it carries, nested scripts included.
 
 The first rule that decides names itself in the decision, so the audit
 evidence and the refusal line say exactly which config entry it was. A
@@ -23,7 +24,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from exporter.config.allowlist import SHELLS, AllowedCommand
+from exporter.config.allowlist import SHELLS, AllowedCommand, is_named
 from exporter.config.model import Security
 from exporter.wrapper.timelimit import (
     PATTERN_SEARCH_SECONDS,
@@ -74,10 +75,10 @@ def decide(
     if shell_refusal is not None:
         return Decision(False, shell_refusal[0], shell_refusal[1], resolved)
     name = os.path.basename(resolved)
-    if name in SHELLS:
+    if name in SHELLS and is_named(name, argv[0], resolved, path):
         detail = f"shell {name!r} is listed in security.shells"
         return Decision(True, "security.shells", detail, resolved)
-    return _allowlisted(security, argv, resolved)
+    return _allowlisted(security, argv, resolved, path)
 
 
 def _unresolved(command: str) -> Decision:
@@ -129,9 +130,11 @@ def _shell_refusal(security: Security, argv: Sequence[str]) -> tuple[str, str] |
     return None
 
 
-def _allowlisted(security: Security, argv: Sequence[str], resolved: str) -> Decision:
+def _allowlisted(
+    security: Security, argv: Sequence[str], resolved: str, path: str | None
+) -> Decision:
     for index, entry in enumerate(security.allowed_commands):
-        if AllowedCommand.parse(entry).allows(argv, resolved):
+        if AllowedCommand.parse(entry).allows(argv, resolved, path):
             rule = f"security.allowed_commands[{index}]"
             return Decision(True, rule, f"allowed by {entry!r}", resolved)
     detail = f"{resolved} is not in the allowlist"

@@ -97,6 +97,55 @@ def test_decisions(bin_path: str, argv: list[str], allowed: bool, rule: str) -> 
     assert decision.verdict == ("allowed" if allowed else "refused")
 
 
+@pytest.fixture
+def lookalikes(tmp_path: Path) -> Path:
+    """Executables named like allowed tools outside the search path."""
+    directory = tmp_path / "lookalikes"
+    directory.mkdir()
+    for name in ("make", "sh"):
+        tool = directory / name
+        tool.write_text("#!/bin/true\n")
+        tool.chmod(0o755)
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "allowed", "rule"),
+    [
+        pytest.param("{bin}/make", [], True, "security.allowed_commands[0]", id="same"),
+        pytest.param(
+            "{bin}/../bin/make", [], True, "security.allowed_commands[0]", id="dotdot"
+        ),
+        pytest.param(
+            "{other}/make", [], False, "security.allowed_commands", id="lookalike"
+        ),
+        pytest.param(
+            "{bin}/sh", ["-c", "true"], True, "security.shells", id="same-shell"
+        ),
+        pytest.param(
+            "{other}/sh",
+            ["-c", "true"],
+            False,
+            "security.allowed_commands",
+            id="lookalike-shell",
+        ),
+    ],
+)
+def test_a_path_is_a_name_only_when_the_search_finds_that_file(
+    bin_path: str,
+    lookalikes: Path,
+    command: str,
+    args: list[str],
+    allowed: bool,
+    rule: str,
+) -> None:
+    argv = [command.format(bin=bin_path, other=lookalikes), *args]
+
+    decision = decide(security(), argv, path=bin_path)
+
+    assert (decision.allowed, decision.rule) == (allowed, rule)
+
+
 def test_resolved_executable_is_recorded(bin_path: str) -> None:
     decision = decide(security(), ["make"], path=bin_path)
     assert decision.executable == os.path.join(bin_path, "make")

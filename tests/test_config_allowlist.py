@@ -22,7 +22,7 @@ from exporter.config.allowlist import AllowedCommand, interpreter_family, risk_o
         ),
         ("python3 -m pytest", ["python3", "script.py"], "/v/bin/python3", False),
         ("python3 -m pytest", ["python3", "-m"], "/v/bin/python3", False),
-        ("pytest", ["./pytest"], "/work/pytest", True),
+        ("pytest", ["./pytest"], "/work/pytest", False),  # not what PATH finds
     ],
     ids=[
         "name",
@@ -32,7 +32,7 @@ from exporter.config.allowlist import AllowedCommand, interpreter_family, risk_o
         "leading-args",
         "leading-args-differ",
         "leading-args-short",
-        "relative-argv0",
+        "path-is-not-the-name",
     ],
 )
 def test_entry_allows_by_resolved_executable_and_leading_args(

@@ -99,7 +99,11 @@ def test_workflow_jobs_run_steps_with_pinned_actions(workflow):
     assert isinstance(data, dict)
     assert data["on"], "no trigger"
     for name, job in data["jobs"].items():
-        assert job["runs-on"].startswith("ubuntu-"), name
+        if workflow.stem == "evidence":  # on the hosts that hold evidence
+            assert job["runs-on"][0] == "self-hosted", name
+            assert job["if"] == "vars.RUNNER_WATCHDOG_HOSTS != ''", name
+        else:
+            assert job["runs-on"].startswith("ubuntu-"), name
         for step in job["steps"]:
             assert ("uses" in step) != ("run" in step), f"{name}: {step}"
             if "uses" in step:
@@ -120,7 +124,9 @@ def test_workflows_cover_pull_requests_and_weekly_schedules():
 def test_workflow_make_targets_and_commands_exist():
     targets = makefile_targets()
     scripts = [script for path in WORKFLOWS for script in run_scripts(path)]
-    called = [re.findall(r"^\s*make (.+)$", script, re.M) for script in scripts]
+    called = [
+        re.findall(r"^\s*(?:sudo )?make (.+)$", script, re.M) for script in scripts
+    ]
     invocations = [words for found in called for words in map(shlex.split, found)]
 
     assert {"rules", "chaos", "test"} <= {words[0] for words in invocations}
@@ -128,9 +134,15 @@ def test_workflow_make_targets_and_commands_exist():
         assert words[0] in targets, f"make {words[0]}: no such Makefile target"
         for variable, value in (w.split("=", 1) for w in words[1:] if "=" in w):
             assert (ROOT / value).is_file(), f"{variable}={value}: no such file"
-    for script in scripts:
-        for line in re.findall(r"^\s*((?:runner-watchdog|rulegen) .+)$", script, re.M):
-            resolve(shlex.split(line))
+    program = r"^\s*(?:/opt/runner-watchdog/bin/)?((?:runner-watchdog|rulegen) .+?)"
+    lines = [
+        line
+        for script in scripts
+        for line in re.findall(program + r"(?: >.*)?$", script, re.M)
+    ]
+    assert sum(line.startswith("runner-watchdog evidence") for line in lines) >= 2
+    for line in lines:
+        resolve(shlex.split(line))
 
 
 def test_bandit_settings_and_baseline_parse():

@@ -5,12 +5,15 @@ An entry is an executable name (compared with the base name of the
 executable as found on PATH, symlinks not followed) or an absolute path
 (compared with that path), optionally followed by the leading arguments a
 command must start with: ``python3 -m pytest`` allows ``python3 -m pytest -q``
-but not ``python3 script.py``.
+but not ``python3 script.py``. A command given as a path (``./bin/echo``)
+matches a name only when it is the very file that name finds on PATH, so a
+file merely named like an allowed tool is not that tool.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,16 +59,34 @@ class AllowedCommand:
         words = entry.split()
         return cls(words[0], tuple(words[1:]))
 
-    def allows(self, argv: Sequence[str], resolved: str) -> bool:
+    def allows(
+        self, argv: Sequence[str], resolved: str, path: str | None = None
+    ) -> bool:
         """Whether this entry allows ``argv`` whose executable was found at
-        ``resolved`` (the path from a PATH search, symlinks not followed)."""
+        ``resolved`` (the path from a search of ``path``, symlinks not
+        followed)."""
         if self.executable.startswith("/"):
             if resolved != self.executable:
                 return False
-        elif os.path.basename(resolved) != self.executable:
+        elif not is_named(self.executable, argv[0], resolved, path):
             return False
         given = tuple(argv[1 : 1 + len(self.leading_args)])
         return given == self.leading_args
+
+
+def is_named(name: str, command: str, resolved: str, path: str | None) -> bool:
+    """Whether ``command`` (found at ``resolved``) is what the bare ``name``
+    means: the same base name and, for a command given as a path, the same
+    file that a search of ``path`` for ``name`` finds."""
+    if os.path.basename(resolved) != name:
+        return False
+    if "/" not in command:
+        return True  # found by that very search
+    found = shutil.which(name, path=path)
+    try:
+        return found is not None and os.path.samefile(found, resolved)
+    except OSError:
+        return False
 
 
 def interpreter_family(executable: str) -> str | None:
