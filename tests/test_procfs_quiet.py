@@ -80,6 +80,24 @@ def start(
     return process
 
 
+@pytest.fixture
+def reader(spawn: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """A process asleep on its stdin; each line makes it fork a sleep."""
+    process = start(spawn, _READER)
+    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout.readline() == b"ready\n"
+    settle(process.pid)
+    return process
+
+
+def fork_one(reader: subprocess.Popen[bytes]) -> None:
+    """Make the reader fork a sleep; returns once it has."""
+    assert reader.stdin is not None and reader.stdout is not None
+    reader.stdin.write(b"fork\n")
+    reader.stdin.flush()
+    assert reader.stdout.readline() == b"forked\n"
+
+
 def open_handle(pid: int) -> ProcessHandle:
     handle = ProcessHandle.open(pid)
     assert handle is not None
@@ -98,12 +116,8 @@ def settle(pid: int) -> None:
 
 
 def test_a_sleeping_process_is_answered_from_its_last_read(
-    spawn: list[subprocess.Popen[bytes]],
+    reader: subprocess.Popen[bytes],
 ) -> None:
-    reader = start(spawn, _READER)
-    assert reader.stdout is not None and reader.stdin is not None
-    assert reader.stdout.readline() == b"ready\n"
-    settle(reader.pid)
     handle = open_handle(reader.pid)
     try:
         first = handle.sample()
@@ -112,9 +126,7 @@ def test_a_sleeping_process_is_answered_from_its_last_read(
         again = handle.sample()
         rested = handle.quiet
 
-        reader.stdin.write(b"fork\n")
-        reader.stdin.flush()
-        assert reader.stdout.readline() == b"forked\n"
+        fork_one(reader)
         woken = handle.sample()
         woke_quiet = handle.quiet
         assert woken is not None
@@ -156,12 +168,8 @@ def test_running_or_threaded_processes_are_always_read(
 
 
 def test_fresh_reads_a_sleeping_process_in_full(
-    spawn: list[subprocess.Popen[bytes]],
+    reader: subprocess.Popen[bytes],
 ) -> None:
-    reader = start(spawn, _READER)
-    assert reader.stdout is not None
-    assert reader.stdout.readline() == b"ready\n"
-    settle(reader.pid)
     handle = open_handle(reader.pid)
     try:
         first = handle.sample()
@@ -210,20 +218,14 @@ def test_an_orphan_handed_to_a_sleeping_subreaper_is_found(
 
 
 def test_a_tree_at_rest_is_unchanged_until_a_member_runs(
-    spawn: list[subprocess.Popen[bytes]],
+    reader: subprocess.Popen[bytes],
 ) -> None:
-    reader = start(spawn, _READER)
-    assert reader.stdout is not None and reader.stdin is not None
-    assert reader.stdout.readline() == b"ready\n"
-    settle(reader.pid)
     root = read_identity(reader.pid)
     assert root is not None
 
     with TreeSampler() as sampler:
         at_rest = [sampler.sample(root).unchanged for _ in range(3)]
-        reader.stdin.write(b"fork\n")
-        reader.stdin.flush()
-        assert reader.stdout.readline() == b"forked\n"
+        fork_one(reader)
         forked = sampler.sample(root)
         settle(reader.pid)
         for child in forked.members:

@@ -62,6 +62,12 @@ def test_background_sleep_is_killed_after_the_stall(setup: Setup) -> None:
     # Everyone left on SIGTERM, inside the grace period: no SIGKILL needed.
     assert signals_sent(kill) == ["SIGSTOP", "SIGTERM", "SIGCONT"]
     assert kill["survivors"] == []
+    # The bound: done within the grace period plus one second of the
+    # stall allowance running out (the run's own clock, not this test's).
+    assert isinstance(kill["duration_seconds"], float)
+    assert kill["duration_seconds"] <= GRACE_SECONDS
+    assert isinstance(execution["duration_seconds"], float)
+    assert execution["duration_seconds"] <= 2 + GRACE_SECONDS + 1
 
 
 _SETSID_CHILD = textwrap.dedent(
