@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Benchmark modules under bench/, each with a main() that prints its figures.
-MODULES = ["evidence", "exporter"]
+MODULES = ["evidence", "exporter", "rules"]
 
 
 def main(names: list[str]) -> int:
