@@ -10,7 +10,7 @@ SPEC ?= slo.yaml
 RULE_TOOLS := promtool:prometheus amtool:prometheus-alertmanager
 TEST_TOOLS := $(RULE_TOOLS) prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager \
 	prometheus-pushgateway:prometheus-pushgateway
-BENCH_TOOLS := prometheus-process-exporter:prometheus-process-exporter
+BENCH_TOOLS := prometheus-process-exporter:prometheus-process-exporter prometheus:prometheus promtool:prometheus
 
 .DEFAULT_GOAL := help
 .PHONY: help venv tools rules check-rules test lint bench serve config-validate \
