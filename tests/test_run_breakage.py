@@ -251,6 +251,40 @@ def test_closed_standard_descriptors_never_route_output_into_evidence(
     assert (b"LEAKED" in result.stderr) == (closed != 2)
 
 
+@pytest.mark.parametrize(
+    ("stream", "script", "code"),
+    [
+        pytest.param("stdout", "echo hi", exitcodes.WRAPPER_FAILED, id="stdout"),
+        pytest.param("stderr", "echo hi >&2", exitcodes.WRAPPER_FAILED, id="stderr"),
+        pytest.param("stdout", "echo hi; exit 3", 3, id="own-failure-kept"),
+    ],
+)
+def test_output_that_cannot_be_written_is_reported_not_hidden(
+    setup: Setup, stream: str, script: str, code: int
+) -> None:
+    other_fd = 2 if stream == "stdout" else 1
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            setup.argv("sh", "-c", f"echo other-stream >&{other_fd}; {script}"),
+            stdout=full if stream == "stdout" else subprocess.PIPE,
+            stderr=full if stream == "stderr" else subprocess.PIPE,
+            env=setup.env,
+            cwd=setup.cwd,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == code
+    [execution] = setup.events("executions")
+    lost = f"{stream}: [Errno 28] No space left on device"
+    assert execution["output_lost"] == lost
+    assert execution["command_returncode"] == (3 if code == 3 else 0)
+    other = result.stderr if stream == "stdout" else result.stdout
+    assert b"other-stream\n" in other  # the other stream still flows
+    if stream == "stdout":
+        assert f"runner-watchdog: output of sh lost: {lost}" in result.stderr.decode()
+
+
 # --- a Pushgateway that answers a byte at a time ------------------------
 
 

@@ -150,12 +150,22 @@ def run_command(
                 "stopped watching" if outcome.ending == WATCH_FAILED else "cannot run"
             )
             click.echo(f"runner-watchdog: {doing} {argv[0]}: {outcome.error}", err=True)
+        if outcome.output_lost:
+            _say(f"output of {argv[0]} lost: {outcome.output_lost}")
         write_run(writer, command_type, argv, limits, outcome)
 
     url = pushgateway or config.metrics.pushgateway_url
     if url:
         _push(url, config, environment, command_type, outcome)
     sys.exit(outcome.exit_code)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, if stderr itself can still be written."""
+    try:
+        click.echo(f"runner-watchdog: {message}", err=True)
+    except OSError:
+        logger.debug("stderr unwritable message=%s", message)
 
 
 def _refuse(decision: Decision) -> NoReturn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _announce(ctx: click.Context, param: click.Parameter, value: str | None) -> Path:
     source = resolve_config_source(value)
-    click.echo(source.describe(), err=True)
+    with contextlib.suppress(OSError):  # a full stderr is no reason to refuse
+        click.echo(source.describe(), err=True)
     return source.path
 
 

@@ -20,7 +20,11 @@ DOCUMENTED: Final[tuple[tuple[int | str, str], ...]] = (
     (REFUSED, "refused by the security policy; the command never started"),
     (STALL_KILLED, "stalled: no progress for the stall allowance; tree killed"),
     (TIMED_OUT, "hard timeout expired; tree killed"),
-    (WRAPPER_FAILED, "the wrapper failed (bad usage or config, cannot set up)"),
+    (
+        WRAPPER_FAILED,
+        "the wrapper failed (bad usage or config, cannot set up, or could not "
+        "write the output of a command that succeeded)",
+    ),
     (CANNOT_RUN, "the command was found but could not be executed"),
     (NOT_FOUND, "the command was not found"),
     ("128+N", "the command ended on signal N, or the wrapper received it"),

@@ -106,6 +106,7 @@ def write_run(
             "orphans_reaped": outcome.orphans_reaped,
             "signal_received": outcome.signal_received,
             "error": outcome.error or None,
+            "output_lost": outcome.output_lost or None,
             "watched_by": "run",
         },
     )

@@ -3,7 +3,10 @@ progress tracking how much was written and whether any of it was new.
 
 When nobody reads the wrapper's output any more (``cmd | head -1``), the
 pipe from the command is closed too, so the command gets SIGPIPE just as it
-would without the wrapper in between.
+would without the wrapper in between. Any other write error (a full disk
+behind ``> out.log``) loses that stream's output: it is remembered in
+``lost``, the rest of the stream is read and dropped, and the command runs
+on undisturbed.
 
 Output is read from pipes as it arrives and written to the wrapper's own
 stdout/stderr. New output counts as progress; the same lines printed again
@@ -30,11 +33,12 @@ _LONGEST_LINE = 4096  # a longer run without a newline counts as a line
 
 
 class _Stream:
-    __slots__ = ("partial", "source", "target")
+    __slots__ = ("partial", "source", "target", "writable")
 
     def __init__(self, source: int, target: int | None) -> None:
         self.source = source
         self.target = target  # None once the target is gone (EPIPE)
+        self.writable = True  # False once a write failed otherwise: drop the rest
         self.partial = b""
 
 
@@ -49,6 +53,7 @@ class OutputRelay:
         self._relayed = 0
         self._queued = 0
         self._novel = False
+        self.lost: dict[int, OSError] = {}  # target descriptor: its write error
 
     @property
     def open_sources(self) -> list[int]:
@@ -100,15 +105,17 @@ class OutputRelay:
     # here, and the stall allowance and hard timeout wait with it.
     def _write(self, stream: _Stream, data: bytes) -> None:
         view = memoryview(data)
-        while view and stream.target is not None:
+        while view and stream.target is not None and stream.writable:
             try:
                 view = view[os.write(stream.target, view) :]
             except BlockingIOError:
                 continue
             except OSError as exc:
-                if exc.errno not in (errno.EPIPE, errno.EBADF):
-                    raise
-                stream.target = None  # nobody reads our output
+                if exc.errno in (errno.EPIPE, errno.EBADF):
+                    stream.target = None  # nobody reads our output
+                else:
+                    stream.writable = False
+                    self.lost[stream.target] = exc
 
     def _judge(self, stream: _Stream, data: bytes) -> None:
         lines = (stream.partial + data).replace(b"\r", b"\n").split(b"\n")

@@ -104,6 +104,7 @@ class RunOutcome:
     orphans_reaped: int = 0
     signal_received: int | None = None
     error: str = ""
+    output_lost: str = ""  # e.g. "stdout: [Errno 28] No space left on device"
 
 
 def supervise(
@@ -203,6 +204,7 @@ class _Run:
         for source in routes:
             os.set_blocking(source, False)
         self.relay = OutputRelay(routes)
+        self.stdout_fd, self.stderr_fd = stdout_fd, stderr_fd
         self.sampler = TreeSampler(include_root=False)
         self.tracker = ProgressTracker(started)
         self.error = ""
@@ -278,8 +280,12 @@ class _Run:
         if self.command.returncode is None:
             self._last_wait()  # only reachable when a kill left a survivor
         returncode = self.command.returncode
+        lost = self._output_lost()
+        exit_code = _exit_code(ending, returncode, signum)
+        if lost and exit_code == 0:
+            exit_code = exitcodes.WRAPPER_FAILED  # the run did not deliver it
         return RunOutcome(
-            exit_code=_exit_code(ending, returncode, signum),
+            exit_code=exit_code,
             ending=ending,
             duration_seconds=time.monotonic() - self.started,
             returncode=returncode,
@@ -289,6 +295,13 @@ class _Run:
             orphans_reaped=self.reaper.orphans_reaped,
             signal_received=signum,
             error=self.error,
+            output_lost=lost,
+        )
+
+    def _output_lost(self) -> str:
+        names = {self.stdout_fd: "stdout", self.stderr_fd: "stderr"}
+        return "; ".join(
+            f"{names.get(fd, fd)}: {exc}" for fd, exc in self.relay.lost.items()
         )
 
     def _forward(self, signum: int) -> None:
