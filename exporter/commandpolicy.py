@@ -8,7 +8,8 @@ defines the entries; ``./bin/make`` is ``make`` only when it is the file that
 PATH finds for ``make``, and the same holds for shells). A shell may run only
 when ``allow_shell`` is true and the shell is listed in ``shells``. Blocked
 patterns are searched in the whole command line and in the script of every
-``sh -c`` (or ``bash -lc`` ...) it carries, nested scripts included.
+``sh -c`` (or ``bash -lc`` ...) it carries, nested scripts included, each
+as written and with its quoting undone.
 
 The first rule that decides names itself in the decision, so the audit
 evidence and the refusal line say exactly which config entry it was. A
@@ -95,7 +96,10 @@ def _unresolved(command: str) -> Decision:
 
 
 def _blocked(security: Security, argv: Sequence[str]) -> tuple[str, str] | None:
-    texts = [" ".join(argv), *shell_scripts(argv)]
+    texts = [" ".join(argv)]
+    for script in shell_scripts(argv):
+        # Also with the shell's quoting undone: r""m, \rm and "/"* are rm and /*.
+        texts.extend(dict.fromkeys([script, " ".join(_split(script))]))
     index = 0
     try:
         with time_limit(PATTERN_SEARCH_SECONDS):
