@@ -108,6 +108,26 @@ def test_a_control_character_is_named_with_its_line_and_column(tmp_path: Path) -
     )
 
 
+def test_a_billion_laughs_config_is_refused_at_its_alias(tmp_path: Path) -> None:
+    # Nine levels would expand to 387 million values: reload reads it too.
+    lines = ["a: &a [" + ", ".join(["x"] * 9) + "]"]
+    lines += [
+        f"{name}: &{name} [" + ", ".join([f"*{before}"] * 9) + "]"
+        for before, name in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+
+    code, lines = validate(path)
+
+    assert code == 2
+    assert lines[1] == (
+        f"{path}:5:8: e[0]: alias *d copies 7381 values, bringing the values "
+        "copied by aliases to 15670, over the limit of 10000; accepted: aliases "
+        "that copy at most 10000 values in all (write the values out instead)"
+    )
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -237,3 +237,49 @@ def test_a_missing_spec_file_is_one_line_and_exit_2(tmp_path):
         "rulegen: 1 problem in the SLO spec:\n"
         "  nope.yaml:1:1: (document): file not found\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "[" * 100_000,
+            "spec.yaml:1:65: (document): nesting deeper than 64 levels; accepted: "
+            "at most 64 levels of nested lists and mappings",
+            id="deep",
+        ),
+        pytest.param(
+            "a: &a [*a]\n",
+            "spec.yaml:1:8: a[0]: alias *a is inside the value of its own anchor "
+            "&a, which would repeat forever; accepted: aliases to anchors whose "
+            "value ends before the alias",
+            id="recursive-alias",
+        ),
+        pytest.param(
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{n}: &{n} [{', '.join([f'*{b}'] * 10)}]\n"
+                for b, n in zip("abcdefgh", "bcdefghi", strict=True)
+            ),
+            "spec.yaml:4:36: d[7]: alias *c copies 1111 values, bringing the values "
+            "copied by aliases to 10108, over the limit of 10000; accepted: "
+            "aliases that copy at most 10000 values in all (write the values out "
+            "instead)",
+            id="billion-laughs",
+        ),
+        pytest.param(
+            "service: !vault x\n",
+            "spec.yaml:1:10: (document): not loadable YAML: could not determine a "
+            "constructor for the tag '!vault'; expected plain YAML without tags",
+            id="custom-tag",
+        ),
+    ],
+)
+def test_yaml_past_the_loaders_bounds_is_one_problem_and_exit_2(
+    tmp_path, text, expected
+):
+    result = CliRunner().invoke(main, ["build", str(write(tmp_path, text))])
+
+    assert result.exit_code == 2
+    assert result.output == f"rulegen: 1 problem in the SLO spec:\n  {expected}\n"
+    assert result.exception is None or isinstance(result.exception, SystemExit)

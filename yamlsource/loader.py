@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from yamlsource.expansion import BoundedComposer, ExpansionRefused
 from yamlsource.problems import (
     KeyPath,
     Problem,
@@ -35,6 +36,7 @@ YAML11_BOOLEANS = frozenset(
 )
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 OCTAL_LOOKING = re.compile(r"^[-+]?(0[0-9_]+|0o[0-7_]+)$")
+TAGS = "expected plain YAML without tags"
 # Hand-written YAML is kilobytes; more is a wrong file (or /dev/zero).
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -113,15 +115,29 @@ def _read_text(path: Path) -> str | None:
 def load_text(text: str, name: str = "<string>") -> Document:
     """Load one YAML document from ``text``; ``name`` is used in problems."""
     yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = BoundedComposer
+    node = _single(_compose(yaml, text, name), name)
+    doc = Document(file=name, data=None)
+    if node is None:
+        return doc
     try:
-        nodes = list(yaml.compose_all(text))
+        doc.data = _Builder(doc, yaml).build(node, ())
+    except MarkedYAMLError as exc:  # a tag it cannot construct: !vault, !!python
+        raise UnreadableError([_marked(name, exc, "not loadable YAML", TAGS)]) from None
+    return doc
+
+
+def _compose(yaml: YAML, text: str, name: str) -> list[Node]:
+    """Every document's node tree; UnreadableError when ``text`` is not YAML
+    or would expand past the bounds of yamlsource.expansion."""
+    try:
+        return [node for node in yaml.compose_all(text) if node is not None]
+    except ExpansionRefused as exc:
+        where = format_path(exc.path)
+        problem = Problem(name, exc.line, exc.column, where, exc.message)
+        raise UnreadableError([problem]) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise UnreadableError(
-            [Problem(name, line, column, "(document)", f"not YAML: {reason}")]
-        ) from None
+        raise UnreadableError([_marked(name, exc, "not YAML")]) from None
     except ReaderError as exc:  # a character YAML does not allow
         line, column = _position(text, exc.position)
         char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else ""
@@ -133,24 +149,25 @@ def load_text(text: str, name: str = "<string>") -> Document:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _unreadable(name, f"not YAML: {first}") from None
 
-    nodes = [n for n in nodes if n is not None]
-    if len(nodes) > 1:
-        second = nodes[1].start_mark
-        raise UnreadableError(
-            [
-                Problem(
-                    name,
-                    second.line + 1,
-                    second.column + 1,
-                    "(document)",
-                    "a second YAML document starts here; expected exactly one",
-                )
-            ]
-        )
-    doc = Document(file=name, data=None)
-    if nodes:
-        doc.data = _Builder(doc, yaml).build(nodes[0], ())
-    return doc
+
+def _single(nodes: list[Node], name: str) -> Node | None:
+    """The one document's root node; UnreadableError for a second one."""
+    if len(nodes) <= 1:
+        return nodes[0] if nodes else None
+    second = nodes[1].start_mark
+    message = "a second YAML document starts here; expected exactly one"
+    raise UnreadableError(
+        [Problem(name, second.line + 1, second.column + 1, "(document)", message)]
+    )
+
+
+def _marked(name: str, exc: MarkedYAMLError, what: str, expected: str = "") -> Problem:
+    """``exc`` as a problem at its mark: ``what: reason[; expected]``."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    reason = exc.problem or exc.context or "invalid YAML"
+    message = f"{what}: {reason}" + (f"; {expected}" if expected else "")
+    return Problem(name, line, column, "(document)", message)
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
