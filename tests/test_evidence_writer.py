@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tmpfs_support import tiny_tmpfs
 
 from exporter.config.model import Rotation
 from exporter.contract import AUDIT_STREAM, EXECUTION_STREAM, STALL_STREAM
@@ -118,17 +118,9 @@ def test_forked_child_writes_with_its_own_lock(tmp_path):
 
 @pytest.fixture
 def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs mounted for the test (the suite runs as root)."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", mount_point],
-        check=True,
-    )
-    try:
+    """A 64 KiB tmpfs mounted for the test."""
+    with tiny_tmpfs(tmp_path / "tiny") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", mount_point], check=True)
 
 
 def test_full_filesystem_drops_and_counts_then_resumes(tiny_filesystem, caplog):

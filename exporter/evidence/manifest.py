@@ -13,6 +13,7 @@ the directory is fsynced.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -166,20 +167,37 @@ def write_manifest(
     *,
     pending: Iterable[str] = (),
 ) -> None:
-    """Replace the manifest atomically."""
+    """Replace the manifest atomically. When that fails (a full disk) the
+    old manifest stays, the temporary file is removed, and the OSError
+    raised names the file it was about."""
     target = manifest_path(directory)
     temporary = directory / f".{MANIFEST_NAME}.tmp"
-    fd = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
+    data = render_manifest(entries, pending, now).encode("utf-8")
     try:
-        data = render_manifest(entries, pending, now).encode("utf-8")
+        _write_synced(temporary, data)
+        os.replace(temporary, target)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    fsync_directory(directory)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = open_private(path, os.O_WRONLY | os.O_TRUNC)
+    try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
         os.fsync(fd)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from error
     finally:
         os.close(fd)
-    os.replace(temporary, target)
-    fsync_directory(directory)
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):  # the next write truncates it anyway
+        path.unlink(missing_ok=True)
 
 
 def fsync_directory(directory: Path) -> None:

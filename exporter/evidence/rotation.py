@@ -18,6 +18,7 @@ from typing import Final
 
 from exporter.config.model import Rotation
 from exporter.evidence.events import as_utc
+from exporter.evidence.failures import naming_failures
 from exporter.evidence.layout import (
     LOCK_NAME,
     MAINTENANCE_LOCK_NAME,
@@ -37,7 +38,6 @@ from exporter.evidence.manifest import (
     write_manifest,
 )
 from exporter.evidence.permissions import (
-    naming_denials,
     require_directory_access,
     require_read_write,
     require_readable,
@@ -48,6 +48,7 @@ from exporter.evidence.retention import plan_retention
 logger = logging.getLogger(__name__)
 
 _HEAD_BYTES: Final = 64 * 1024  # where a file's first record is looked for
+_STOPPED: Final = "rotation stopped with no evidence lost; the next one finishes it"
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,15 @@ def rotate(
     A file is due when it holds data from a UTC day before ``now`` or has
     reached ``max_file_bytes``. Without ``wait``, returns None at once when
     another rotation holds the directory. Permission problems raise
-    EvidencePermissionError before anything changes.
+    EvidencePermissionError before anything changes; a full disk or an I/O
+    error met later raises EvidenceStorageError, with nothing lost.
     """
     moment = as_utc(now or datetime.now(UTC))
     if not directory.is_dir():
         return RotationResult()
     require_directory_access(directory)
-    with naming_denials(), holding(directory / MAINTENANCE_LOCK_NAME, wait=wait) as ok:
+    maintenance = directory / MAINTENANCE_LOCK_NAME
+    with naming_failures(directory, _STOPPED), holding(maintenance, wait=wait) as ok:
         if not ok:
             return None
         return _rotate_locked(directory, rotation, moment)
@@ -107,14 +110,16 @@ def _rotate_locked(
     plan = plan_retention(
         entries, _present(directory), _active_bytes(directory), rotation, now
     )
-    for name in (*plan.expired, *plan.evicted):
-        (directory / name).unlink(missing_ok=True)
-        logger.info("evidence file deleted name=%s", name)
     for name in (*plan.expired, *plan.evicted, *plan.forgotten):
         entries.pop(name, None)
 
+    # The manifest stops listing a file before it is deleted: a rotation
+    # stopped in between leaves a file a later one deletes, never a hole.
     if entries != manifest.entries or manifest.pending:
         write_manifest(directory, entries.values(), now)
+    for name in (*plan.expired, *plan.evicted):
+        (directory / name).unlink(missing_ok=True)
+        logger.info("evidence file deleted name=%s", name)
     return RotationResult(tuple(sealed), plan.expired, plan.evicted)
 
 
@@ -127,7 +132,7 @@ def _due_seals(directory: Path, rotation: Rotation, today: date) -> list[_Seal]:
         status = path.stat()
         if status.st_size == 0:
             continue
-        require_readable(path)
+        require_readable(path, before_changes=True)
         day = _first_record_day(path) or _utc_day(status.st_mtime)
         if day >= today and status.st_size < rotation.max_file_bytes:
             continue
@@ -142,7 +147,7 @@ def _check_permissions(directory: Path, manifest: Manifest) -> None:
     (the directory and the active files were checked on the way here)."""
     for name in manifest.pending:
         if (directory / name).exists():
-            require_readable(directory / name)
+            require_readable(directory / name, before_changes=True)
     if (directory / LOCK_NAME).exists():
         require_read_write(directory / LOCK_NAME)
 
