@@ -66,6 +66,18 @@ ACCEPTED_SELECTOR = (
     "a PromQL selector: one metric name with optional label matchers, such as "
     'spark_runner_stalls_total{service="runner"}'
 )
+SLO_NAME = (
+    "an SLO name of at most 63 lower-case letters, digits and '-', as in "
+    "stall-ratio (it names files and the slo label)"
+)
+SERVICE_NAME = (
+    "a lower-case name of at most 63 letters, digits, _ and -, as "
+    "metrics.service in the watchdog config (it names files and the service label)"
+)
+RUNBOOK = (
+    "a runbook: a page name under runbook_base_url (at most 63 lower-case "
+    "letters, digits and '-'; it names a file) or an absolute http(s) URL"
+)
 OBJECTIVE = "the objective as a ratio strictly between 0 and 1, such as 0.98 for 98%"
 
 CASES = {
@@ -161,6 +173,39 @@ CASES = {
             "least 1; accepted: a threshold below 1"
         ],
     ),
+    "slo-name-too-long": (
+        ("name: stall-ratio", "name: " + "x" * 300),
+        [
+            f"spec.yaml:4:11: slos[0].name: {'x' * 40!r}... is 300 characters "
+            f"long; accepted: {SLO_NAME}"
+        ],
+    ),
+    "slo-name-one-past-the-bound": (
+        ("name: stall-ratio", "name: " + "s" * 64),
+        [
+            f"spec.yaml:4:11: slos[0].name: {'s' * 40!r}... is 64 characters "
+            f"long; accepted: {SLO_NAME}"
+        ],
+    ),
+    "slo-name-with-a-slash": (
+        ("name: stall-ratio", "name: a/b"),
+        [f"spec.yaml:4:11: slos[0].name: 'a/b' is not {SLO_NAME}"],
+    ),
+    "service-a-path": (
+        ("service: runner", "service: ../../etc"),
+        [f"spec.yaml:1:10: service: '../../etc' is not {SERVICE_NAME}"],
+    ),
+    "service-too-long": (
+        ("service: runner", "service: " + "r" * 64),
+        [
+            f"spec.yaml:1:10: service: {'r' * 40!r}... is 64 characters long; "
+            f"accepted: {SERVICE_NAME}"
+        ],
+    ),
+    "runbook-page-too-long": (
+        ("runbook: runner-fast-burn", "runbook: " + "p" * 64),
+        [f"spec.yaml:17:18: slos[0].alerts[0].runbook: {'p' * 64!r} is not {RUNBOOK}"],
+    ),
     "label-name-with-dash": (
         ("aggregate_by: [environment]", "aggregate_by: [command-type]"),
         [
@@ -177,6 +222,19 @@ def test_each_mistake_is_reported_where_it_stands(tmp_path, edit, expected):
     old, new = edit
     assert old in VALID
     assert problems(tmp_path, VALID.replace(old, new, 1)) == expected
+
+
+def test_names_at_the_bound_build(tmp_path):
+    text = VALID.replace("name: stall-ratio", "name: " + "s" * 63)
+    text = text.replace("service: runner", "service: " + "r" * 63)
+    text = text.replace("runbook: runner-fast-burn", "runbook: " + "p" * 63)
+    path = write(tmp_path, text)
+
+    result = CliRunner().invoke(main, ["build", str(path), "--out", "out"])
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out/prometheus/rules" / f"{'s' * 63}.rules.yml").is_file()
+    assert (tmp_path / "out/docs/runbooks" / f"{'p' * 63}.md").is_file()
 
 
 def test_yaml_that_does_not_parse_names_its_place(tmp_path):

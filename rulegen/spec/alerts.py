@@ -53,9 +53,10 @@ alert_name = fields.matching(
     "an alert name (letters, digits and underscores, not starting with a digit)",
 )
 runbook_page = fields.matching(
-    r"^([a-z0-9][a-z0-9-]*|https?://\S+)$",
-    "a runbook: a page name under runbook_base_url (lower-case letters, digits, "
-    "'-') or an absolute http(s) URL",
+    rf"^([a-z0-9][a-z0-9-]{{0,{fields.MAX_NAME_LENGTH - 1}}}|https?://\S+)$",
+    "a runbook: a page name under runbook_base_url (at most "
+    f"{fields.MAX_NAME_LENGTH} lower-case letters, digits and '-'; it names a "
+    "file) or an absolute http(s) URL",
 )
 
 

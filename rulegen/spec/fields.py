@@ -22,6 +22,12 @@ D = TypeVar("D")
 Parser = Callable[["Source", KeyPath, Any], T]
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Names the spec gives become label values and file names: the watchdog
+# config's rule for label values (at most 63 characters, as in DNS labels
+# and Kubernetes names) keeps them far from the file system's 255 bytes.
+MAX_NAME_LENGTH = 63
+# A name too long is quoted by its start.
+QUOTED_CHARACTERS = 40
 
 
 class Source:
@@ -97,11 +103,22 @@ def text(src: Source, path: KeyPath, value: Any) -> str | None:
     return None
 
 
-def matching(pattern: str, accepted: str) -> Parser[str | None]:
-    """A text parser that also requires ``pattern`` (described by ``accepted``)."""
+def matching(
+    pattern: str, accepted: str, max_length: int | None = None
+) -> Parser[str | None]:
+    """A text parser that also requires ``pattern`` (described by ``accepted``)
+    and, when given, at most ``max_length`` characters."""
     compiled = re.compile(pattern)
 
     def parse(src: Source, path: KeyPath, value: Any) -> str | None:
+        too_long = max_length is not None and len(str(value)) > max_length
+        if isinstance(value, str) and too_long:
+            src.error(
+                path,
+                f"{value[:QUOTED_CHARACTERS]!r}... is {len(value)} characters long; "
+                f"accepted: {accepted}",
+            )
+            return None
         if isinstance(value, str) and compiled.match(value):
             return value
         src.error(path, f"{describe(value)} is not {accepted}")

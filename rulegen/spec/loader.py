@@ -69,7 +69,18 @@ COUNT_INTERVAL = timedelta(minutes=1)
 
 slo_name = fields.matching(
     r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
-    "an SLO name (lower-case letters, digits and '-', as in stall-ratio)",
+    f"an SLO name of at most {fields.MAX_NAME_LENGTH} lower-case letters, digits "
+    "and '-', as in stall-ratio (it names files and the slo label)",
+    fields.MAX_NAME_LENGTH,
+)
+# The service label must equal the watchdog config's metrics.service, so it
+# follows that key's rule.
+service_name = fields.matching(
+    r"^[a-z][a-z0-9_-]*$",
+    f"a lower-case name of at most {fields.MAX_NAME_LENGTH} letters, digits, _ "
+    "and -, as metrics.service in the watchdog config (it names files and the "
+    "service label)",
+    fields.MAX_NAME_LENGTH,
 )
 base_url = fields.matching(
     r"^https?://\S+/$", "an absolute http(s) URL ending with '/'"
@@ -106,7 +117,7 @@ def _check_testable(src: Source, spec: Spec) -> None:
 
 def _spec(src: Source, file: str, data: Any) -> Spec | None:
     m = Mapping(src, (), data, SPEC_KEYS)
-    service = m.required("service", fields.text)
+    service = m.required("service", service_name)
     team = m.required("team", fields.text)
     no_labels: dict[str, str] = {}
     labels = m.optional("labels", _labels, no_labels)
