@@ -27,6 +27,7 @@ from typing import Final
 from exporter.errors import UnreadableInputError
 from exporter.evidence.events import TIMESTAMP_KEY, format_timestamp
 from exporter.evidence.layout import MANIFEST_NAME, parse_sealed_name
+from exporter.evidence.permissions import read_denial
 from exporter.evidence.private import open_private
 from exporter.evidence.reader import LineSplitter, Record, parse_line, record_time
 
@@ -123,13 +124,14 @@ def manifest_path(directory: Path) -> Path:
 
 def load_manifest(directory: Path) -> Manifest | None:
     """The manifest, or None when there is none. A manifest that cannot be
-    parsed is an UnreadableInputError naming it (a PermissionError passes
-    through for the caller to name)."""
+    read or parsed is an UnreadableInputError naming it."""
     path = manifest_path(directory)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except PermissionError as error:
+        raise read_denial(error) from error
     except UnicodeDecodeError as error:
         raise UnreadableInputError(f"{path}: not UTF-8 ({error})") from error
     try:

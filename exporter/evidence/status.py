@@ -16,6 +16,7 @@ from exporter.evidence.layout import (
     sealed_files,
 )
 from exporter.evidence.manifest import ManifestEntry, load_manifest
+from exporter.evidence.permissions import naming_read_denials, require_readable
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,16 @@ class EvidenceStatus:
 def evidence_status(
     directory: Path, rotation: Rotation, now: datetime | None = None
 ) -> EvidenceStatus:
-    moment = as_utc(now or datetime.now(UTC))
+    """Sizes and limits; an EvidencePermissionError names what cannot be
+    read."""
+    require_readable(directory)
+    with naming_read_denials():
+        return _evidence_status(directory, rotation, as_utc(now or datetime.now(UTC)))
+
+
+def _evidence_status(
+    directory: Path, rotation: Rotation, moment: datetime
+) -> EvidenceStatus:
     manifest = load_manifest(directory)
     entries = manifest.entries if manifest else {}
     names = sorted(set(STREAMS) | set(active_streams(directory)))

@@ -19,6 +19,7 @@ from exporter.evidence.manifest import (
     describe_file,
     load_manifest,
 )
+from exporter.evidence.permissions import naming_read_denials, require_readable
 
 ProblemKind = Literal["missing", "extra", "altered", "torn", "pending"]
 
@@ -41,7 +42,14 @@ class VerifyReport:
 
 
 def verify(directory: Path) -> VerifyReport:
-    """Rehash the sealed files and compare them with the manifest."""
+    """Rehash the sealed files and compare them with the manifest. A file
+    that cannot be read raises an EvidencePermissionError naming it."""
+    require_readable(directory)
+    with naming_read_denials():
+        return _verify(directory)
+
+
+def _verify(directory: Path) -> VerifyReport:
     manifest = load_manifest(directory)
     on_disk = {name.name for name in sealed_files(directory)}
     problems: list[Problem] = []

@@ -18,6 +18,7 @@ from exporter.evidence import Record, RecordReader, active_path, record_time
 from exporter.evidence.events import KIND_KEY, parse_timestamp
 from exporter.evidence.layout import sealed_files
 from exporter.evidence.manifest import Manifest, load_manifest
+from exporter.evidence.permissions import naming_read_denials, require_readable
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def load_day(directory: Path, day: date) -> DayEvidence:
+    """The day's events; an EvidencePermissionError names a file that
+    cannot be read."""
+    require_readable(directory)
+    with naming_read_denials():
+        return _load_day(directory, day)
+
+
+def _load_day(directory: Path, day: date) -> DayEvidence:
     manifest = load_manifest(directory) or Manifest({}, frozenset())
     start, end = day_bounds(day)
     found: dict[str, list[Record]] = {EXECUTION_STREAM: [], STALL_STREAM: []}

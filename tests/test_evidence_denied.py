@@ -1,0 +1,162 @@
+"""``evidence status``, ``evidence verify`` and ``report daily`` run by a
+user who cannot read the evidence: one line naming the file, the permission
+missing, its mode and owner and the uid running; exit 2; no traceback. The
+suite runs as root, so the commands run in a child that drops to nobody
+after its imports (the interpreter may sit where nobody cannot read)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from exporter.config import shipped_config_path
+from exporter.config.model import Rotation
+from exporter.contract import EXECUTION_STREAM
+from exporter.evidence import EvidenceWriter, rotate
+
+NOBODY = 65534
+DAY = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+SEALED = "executions.jsonl.20240301"
+MANIFEST = "daily_report_manifest.json"
+ROOMY = Rotation(max_file_bytes=1 << 30, max_total_bytes=1 << 40, retention_days=3650)
+SHIPPED_SPEC = Path(__file__).resolve().parents[1] / "slo.yaml"
+DIRECTORY_MODE = "drwx------ owned by uid 0"
+FILE_MODE = "-rw------- owned by uid 0"
+
+AS_NOBODY = """
+import os, sys
+import exporter.commands.evidence_cmd, exporter.commands.report_cmd
+from exporter.cli import main
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+main(sys.argv[1:])
+"""
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A directory nobody can reach, holding a spec and a config whose
+    logging.evidence_dir is ``evidence`` in it (pytest's tmp_path is
+    root's)."""
+    base = Path(tempfile.mkdtemp(prefix="evidence-denied-"))
+    base.chmod(0o755)
+    config = shipped_config_path().read_text()
+    assert "  evidence_dir: evidence/runner\n" in config
+    config = config.replace("evidence/runner", str(base / "evidence"))
+    (base / "runner.yaml").write_text(config)
+    shutil.copyfile(SHIPPED_SPEC, base / "slo.yaml")
+    for name in ("runner.yaml", "slo.yaml"):
+        (base / name).chmod(0o644)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base)
+
+
+@pytest.fixture
+def evidence(shared_tmp: Path) -> Path:
+    """A sealed day and the next day's active file, all nobody's."""
+    directory = shared_tmp / "evidence"
+    for moment in (DAY, DAY + timedelta(days=1)):
+        with EvidenceWriter(
+            directory, ROOMY, host="h", environment="ci", clock=lambda m=moment: m
+        ) as writer:
+            writer.append(
+                EXECUTION_STREAM, "execution", "pytest", {"result": "success"}
+            )
+        if moment == DAY:
+            rotate(directory, ROOMY, DAY + timedelta(days=1))
+    for path in (directory, *directory.iterdir()):
+        os.chown(path, NOBODY, NOBODY)
+    return directory
+
+
+COMMANDS = {
+    "status": ["evidence", "status"],
+    "verify": ["evidence", "verify"],
+    "report": ["report", "daily", "--date", "2024-03-01", "--spec", "slo.yaml"],
+}
+
+
+def _as_nobody(evidence: Path, command: str) -> subprocess.CompletedProcess[str]:
+    argv = [*COMMANDS[command], "--config", "runner.yaml"]
+    return subprocess.run(
+        [sys.executable, "-c", AS_NOBODY, *argv],
+        cwd=evidence.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        check=False,
+    )
+
+
+def _refused_with(result: subprocess.CompletedProcess[str], line: str) -> None:
+    assert "Traceback" not in result.stderr
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.splitlines()[-1] == f"runner-watchdog: {line}"
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_directory_of_roots_is_named_with_read_and_search(evidence, command):
+    os.chown(evidence, 0, 0)
+
+    result = _as_nobody(evidence, command)
+
+    _refused_with(
+        result,
+        f"{evidence}: read and search permission needed; it is {DIRECTORY_MODE}, "
+        "running as uid 65534",
+    )
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_manifest_of_roots_is_named_with_read(evidence, command):
+    os.chown(evidence / MANIFEST, 0, 0)
+
+    result = _as_nobody(evidence, command)
+
+    _refused_with(
+        result,
+        f"{evidence / MANIFEST}: read permission needed; it is {FILE_MODE}, "
+        "running as uid 65534",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [(SEALED, "verify"), (SEALED, "report"), ("executions.jsonl", "report")],
+    ids=["sealed-verify", "sealed-report", "active-report"],
+)
+def test_an_evidence_file_of_roots_is_named_with_read(evidence, name, command):
+    os.chown(evidence / name, 0, 0)  # as root leaves them, mode 0600
+
+    result = _as_nobody(evidence, command)
+
+    _refused_with(
+        result,
+        f"{evidence / name}: read permission needed; it is {FILE_MODE}, "
+        "running as uid 65534",
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "first_line"),
+    [
+        ("status", "evidence directory {}"),
+        ("verify", "ok: 1 sealed file(s) rehashed in {}"),
+        ("report", "daily report 2024-03-01 (UTC): 2 evidence file(s) read, 0 torn"),
+    ],
+    ids=list(COMMANDS),
+)
+def test_readable_evidence_is_read_as_nobody(evidence, command, first_line):
+    result = _as_nobody(evidence, command)
+
+    assert (result.returncode, "Traceback" in result.stderr) == (0, False)
+    assert result.stdout.splitlines()[0].startswith(first_line.format(evidence))
