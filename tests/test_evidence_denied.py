@@ -85,11 +85,14 @@ COMMANDS = {
 }
 
 
-def _as_nobody(evidence: Path, command: str) -> subprocess.CompletedProcess[str]:
-    argv = [*COMMANDS[command], "--config", "runner.yaml"]
+def _as_nobody(
+    base: Path, command: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """The command run as nobody in ``base``, where its config and spec are."""
+    argv = [*COMMANDS[command], "--config", "runner.yaml", *extra]
     return subprocess.run(
         [sys.executable, "-c", AS_NOBODY, *argv],
-        cwd=evidence.parent,
+        cwd=base,
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
@@ -107,7 +110,20 @@ def _refused_with(result: subprocess.CompletedProcess[str], line: str) -> None:
 def test_a_directory_of_roots_is_named_with_read_and_search(evidence, command):
     os.chown(evidence, 0, 0)
 
-    result = _as_nobody(evidence, command)
+    result = _as_nobody(evidence.parent, command)
+
+    _refused_with(
+        result,
+        f"{evidence}: read and search permission needed; it is {DIRECTORY_MODE}, "
+        "running as uid 65534",
+    )
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_directory_given_by_dir_is_named_the_same_way(evidence, command):
+    os.chown(evidence, 0, 0)
+
+    result = _as_nobody(evidence.parent, command, "--dir", str(evidence))
 
     _refused_with(
         result,
@@ -120,7 +136,7 @@ def test_a_directory_of_roots_is_named_with_read_and_search(evidence, command):
 def test_a_manifest_of_roots_is_named_with_read(evidence, command):
     os.chown(evidence / MANIFEST, 0, 0)
 
-    result = _as_nobody(evidence, command)
+    result = _as_nobody(evidence.parent, command)
 
     _refused_with(
         result,
@@ -137,7 +153,7 @@ def test_a_manifest_of_roots_is_named_with_read(evidence, command):
 def test_an_evidence_file_of_roots_is_named_with_read(evidence, name, command):
     os.chown(evidence / name, 0, 0)  # as root leaves them, mode 0600
 
-    result = _as_nobody(evidence, command)
+    result = _as_nobody(evidence.parent, command)
 
     _refused_with(
         result,
@@ -156,7 +172,22 @@ def test_an_evidence_file_of_roots_is_named_with_read(evidence, name, command):
     ids=list(COMMANDS),
 )
 def test_readable_evidence_is_read_as_nobody(evidence, command, first_line):
-    result = _as_nobody(evidence, command)
+    result = _as_nobody(evidence.parent, command)
 
     assert (result.returncode, "Traceback" in result.stderr) == (0, False)
     assert result.stdout.splitlines()[0].startswith(first_line.format(evidence))
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_directory_behind_one_of_roots_names_that_one(shared_tmp, command):
+    closed = shared_tmp / "closed"
+    (closed / "evidence").mkdir(parents=True)
+    closed.chmod(0o700)
+
+    result = _as_nobody(shared_tmp, command, "--dir", str(closed / "evidence"))
+
+    _refused_with(
+        result,
+        f"{closed}: search permission needed to reach {closed / 'evidence'}; "
+        f"it is {DIRECTORY_MODE}, running as uid 65534",
+    )

@@ -1,16 +1,25 @@
-"""``runner-watchdog evidence``: rotate, verify and inspect evidence files."""
+"""``runner-watchdog evidence``: rotate, verify and inspect evidence files.
+
+Each command refuses (exit 2) a directory that does not exist, saying
+where the path came from: a mistyped ``--dir`` never looks like an empty,
+healthy directory.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from exporter.config import Rotation, config_option, load_config
+from exporter.config import Config, config_option, load_config
+from exporter.errors import UnreadableInputError
 from exporter.evidence import evidence_status, rotate, verify
+from exporter.evidence.permissions import denial
 from exporter.evidence.status import render_status_text, status_document
 from exporter.evidence.verify import VerifyReport
 
@@ -23,7 +32,9 @@ def directory_option(command: F) -> F:
     decorate = click.option(
         "--dir",
         "directory",
-        type=click.Path(file_okay=False, path_type=Path),
+        # Existence and permissions are checked with the evidence's own
+        # wording (evidence_directory), not click's.
+        type=click.Path(file_okay=False, readable=False, path_type=Path),
         default=None,
         help="Evidence directory [default: the config's logging.evidence_dir]",
     )
@@ -42,9 +53,35 @@ def format_option(command: F) -> F:
     return decorate(command)
 
 
-def _settings(config_path: Path, directory: Path | None) -> tuple[Path, Rotation]:
-    logging_settings = load_config(config_path).logging
-    return directory or logging_settings.evidence_dir, logging_settings.rotation
+def evidence_directory(directory: Path | None, config: Config | None) -> Path:
+    """``--dir``, else the config's ``logging.evidence_dir`` (``config`` may
+    be None only with ``--dir``), refused when it is not a directory."""
+    if directory is not None:
+        return _existing_directory(directory, "from --dir")
+    assert config is not None
+    origin = f"logging.evidence_dir of {config.source}"
+    return _existing_directory(config.logging.evidence_dir, origin)
+
+
+def _existing_directory(directory: Path, origin: str) -> Path:
+    try:
+        status = os.stat(directory)
+    except FileNotFoundError:
+        raise UnreadableInputError(
+            f"{directory}: no such evidence directory ({origin}); expected an "
+            "existing directory (the exporter creates it when it starts)"
+        ) from None
+    except PermissionError:
+        raise denial(directory, "search") from None
+    except OSError as error:
+        raise UnreadableInputError(
+            f"{directory}: cannot be looked up ({error.strerror}; {origin})"
+        ) from None
+    if not stat.S_ISDIR(status.st_mode):
+        raise UnreadableInputError(
+            f"{directory}: not a directory ({origin}); expected the evidence directory"
+        )
+    return directory
 
 
 @click.group("evidence")
@@ -58,7 +95,9 @@ def evidence_group() -> None:
 def rotate_command(config_path: Path, directory: Path | None) -> None:
     """Seal files from earlier UTC days or over the size limit, delete what
     retention says, and rewrite the manifest."""
-    target, rotation = _settings(config_path, directory)
+    config = load_config(config_path)
+    target = evidence_directory(directory, config)
+    rotation = config.logging.rotation
     result = rotate(target, rotation)
     assert result is not None  # waiting for the lock always yields a result
     for name in result.sealed:
@@ -81,7 +120,8 @@ def verify_command(
 ) -> None:
     """Rehash every sealed file and compare it with the manifest. Exit 1 when
     any file is missing, extra, altered, torn or pending."""
-    target = directory or _settings(config_path, None)[0]
+    config = None if directory else load_config(config_path)
+    target = evidence_directory(directory, config)
     report = verify(target)
     if output_format == "json":
         click.echo(json.dumps(_report_document(report), sort_keys=True, indent=2))
@@ -103,8 +143,9 @@ def status_command(
 ) -> None:
     """Sizes, file counts, oldest and newest files, and how close each limit
     is."""
-    target, rotation = _settings(config_path, directory)
-    status = evidence_status(target, rotation)
+    config = load_config(config_path)
+    target = evidence_directory(directory, config)
+    status = evidence_status(target, config.logging.rotation)
     if output_format == "json":
         click.echo(json.dumps(status_document(status), sort_keys=True, indent=2))
     else:

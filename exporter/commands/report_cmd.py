@@ -7,7 +7,11 @@ from pathlib import Path
 
 import click
 
-from exporter.commands.evidence_cmd import directory_option, format_option
+from exporter.commands.evidence_cmd import (
+    directory_option,
+    evidence_directory,
+    format_option,
+)
 from exporter.config import config_option, load_config
 from exporter.errors import InvalidInputError
 from exporter.report import daily_report, report_json, report_text
@@ -50,7 +54,7 @@ def daily_command(
     day = parse_day(day_text) if day_text else datetime.now(UTC).date()
     config = load_config(config_path)
     spec, _ = load_spec(spec_path)
-    target = directory or config.logging.evidence_dir
+    target = evidence_directory(directory, config)
     report = daily_report(target, day, spec, config.metrics.service)
     if output_format == "json":
         click.echo(report_json(report), nl=False)
