@@ -1,7 +1,8 @@
 """The exporter as one service: load the config, sample on a thread, serve
 ``/metrics``, and reload on request.
 
-Start refuses an invalid config (the caller reports every problem). A
+Start refuses an invalid config (the caller reports every problem), and
+an evidence directory it cannot create or use (the error names it). A
 reload that fails keeps the last good config, logs every problem and sets
 ``spark_runner_config_valid`` to 0 until a reload succeeds. The listen
 address and port stay as started; everything else follows the new config.
@@ -16,6 +17,9 @@ from pathlib import Path
 from exporter.config import load_config, resolve_environment
 from exporter.config.errors import ConfigInvalid, ConfigUnreadable
 from exporter.errors import InvalidInputError, WatchdogError
+from exporter.evidence.failures import naming_failures
+from exporter.evidence.permissions import require_creatable, require_usable_directory
+from exporter.evidence.private import ensure_directory
 from exporter.metrics import ExporterMetrics
 from exporter.procfs import PROC_ROOT
 from exporter.sampling import SamplingLoop
@@ -50,12 +54,23 @@ def load(options: ServeOptions) -> Loaded:
     return Loaded(WatchSettings(config, environment), web)
 
 
+def prepare_evidence_directory(directory: Path) -> None:
+    """Create the evidence directory when missing. Start is refused (an
+    error naming the directory and the permission) when the exporter could
+    not list, create and rename files in it: every write would fail."""
+    require_creatable(directory)
+    with naming_failures(directory, "the exporter cannot keep evidence there"):
+        ensure_directory(directory)
+    require_usable_directory(directory)
+
+
 class ExporterService:
     def __init__(
         self, options: ServeOptions, version: str, proc_root: str = PROC_ROOT
     ) -> None:
         self.options = options
         self.loaded = load(options)
+        prepare_evidence_directory(self.loaded.settings.config.logging.evidence_dir)
         self.metrics = ExporterMetrics(version)
         self.loop = SamplingLoop(self.loaded.settings, self.metrics, proc_root)
         metrics_settings = self.loaded.settings.config.metrics

@@ -1,0 +1,147 @@
+"""``serve`` and its evidence directory: created when missing; refused at
+start, in one line naming the directory and the permission, when the
+exporter could not use it at all. The suite runs as root, so the exporter
+runs in a child that drops to nobody after its imports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from serve_support import config_text, new_marker
+
+from exporter.service import ExporterService, ServeOptions
+
+pytestmark = pytest.mark.slow
+
+NOBODY = 65534
+SERVE_AS_NOBODY = """
+import os, sys
+import exporter.commands.serve_cmd
+from exporter.cli import main
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+main(sys.argv[1:])
+"""
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A directory nobody can reach (pytest's tmp_path is root's)."""
+    base = Path(tempfile.mkdtemp(prefix="serve-evidence-"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base)
+
+
+def write_config(base: Path, evidence: Path) -> Path:
+    config = base / "runner.yaml"
+    config.write_text(config_text(evidence, new_marker()))
+    config.chmod(0o644)
+    return config
+
+
+class NobodyExporter:
+    """``runner-watchdog serve`` as nobody on a free loopback port; its
+    stderr is collected line by line."""
+
+    def __init__(self, config: Path) -> None:
+        argv = ["serve", "--config", str(config), "--listen", "127.0.0.1:0"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVE_AS_NOBODY, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def url(self) -> str | None:
+        found = [line for line in self.lines if line.startswith("listening on ")]
+        return found[0].removeprefix("listening on ") if found else None
+
+    def wait(self) -> int:
+        code = self.process.wait(timeout=30)
+        self._reader.join(timeout=10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+        return code
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.wait()
+
+
+@contextmanager
+def nobody_exporter(config: Path) -> Iterator[NobodyExporter]:
+    served = NobodyExporter(config)
+    try:
+        yield served
+    finally:
+        if served.process.poll() is None:
+            served.process.kill()
+        served.wait()
+
+
+def test_a_directory_of_roots_refuses_the_start(shared_tmp: Path) -> None:
+    evidence = shared_tmp / "evidence"
+    evidence.mkdir(mode=0o700)
+    config = write_config(shared_tmp, evidence)
+
+    with nobody_exporter(config) as served:
+        code = served.wait()
+
+    assert code == 2
+    assert served.url is None
+    assert "Traceback" not in "\n".join(served.lines)
+    assert served.lines[-1] == (
+        f"runner-watchdog: {evidence}: read, write and search permission needed; "
+        "it is drwx------ owned by uid 0, running as uid 65534"
+    )
+    assert os.listdir(evidence) == []
+
+
+def test_a_directory_it_cannot_create_refuses_the_start(shared_tmp: Path) -> None:
+    evidence = shared_tmp / "var" / "evidence"
+    config = write_config(shared_tmp, evidence)
+
+    with nobody_exporter(config) as served:
+        code = served.wait()
+
+    assert code == 2
+    assert served.lines[-1] == (
+        f"runner-watchdog: {shared_tmp}: write and search permission needed; "
+        "it is drwxr-xr-x owned by uid 0, running as uid 65534; "
+        f"needed to create {evidence}"
+    )
+    assert not (shared_tmp / "var").exists()
+
+
+def test_a_missing_directory_is_created_owner_only_at_start(tmp_path: Path) -> None:
+    evidence = tmp_path / "state" / "evidence"
+    config = write_config(tmp_path, evidence)
+
+    service = ExporterService(ServeOptions(config, listen=("127.0.0.1", 0)), "test")
+    service.stop()
+
+    assert stat.S_IMODE(evidence.stat().st_mode) == 0o700
