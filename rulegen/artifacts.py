@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rulegen import names
+from rulegen.errors import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +32,53 @@ def write(out: Path, artifacts: Iterable[Artifact]) -> list[Path]:
     changed = []
     for artifact in artifacts:
         target = out / artifact.path
-        if target.is_file() and target.read_text(encoding="utf-8") == artifact.text:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(artifact.text, encoding="utf-8")
+        with _naming_failures(target, "read"):
+            if _unchanged(target, artifact.text):
+                continue
+        with _naming_failures(target.parent, "create the directory"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+        with _naming_failures(target, "write"):
+            target.write_text(artifact.text, encoding="utf-8")
         changed.append(target)
         log.debug("wrote path=%s", target)
     changed += _remove_stale(out, artifacts)
     return changed
 
 
+def _unchanged(target: Path, text: str) -> bool:
+    if not target.is_file():
+        return False
+    try:
+        return target.read_text(encoding="utf-8") == text
+    except UnicodeDecodeError:  # not ours, or damaged: written over
+        return False
+
+
+@contextmanager
+def _naming_failures(path: Path, action: str) -> Iterator[None]:
+    """An OSError in the block as one OutputError naming the path it met
+    (a parent directory, often) and the system's reason."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or path
+        reason = exc.strerror or str(exc)
+        raise OutputError(
+            f"cannot {action} {where}: {reason}; the build stopped there"
+        ) from None
+
+
 def _remove_stale(out: Path, artifacts: list[Artifact]) -> list[Path]:
     wanted = {out / a.path for a in artifacts}
     removed = []
     for directory in sorted({path.parent for path in wanted}):
-        for path in sorted(directory.iterdir()):
+        with _naming_failures(directory, "list"):
+            found = sorted(directory.iterdir())
+        for path in found:
             if path in wanted or not path.is_file() or not _generated(path):
                 continue
-            path.unlink()
+            with _naming_failures(path, "remove"):
+                path.unlink()
             removed.append(path)
             log.info("removed stale generated file path=%s", path)
     return removed

@@ -42,6 +42,12 @@ class CheckFailedError(WatchdogError):
     exit_code = 1
 
 
+class OutputError(WatchdogError):
+    """A generated file could not be written, or a stale one removed."""
+
+    exit_code = 2
+
+
 class ToolMissingError(WatchdogError):
     """A checking tool is not installed."""
 
