@@ -17,6 +17,13 @@ written and are skipped here. Label values are bounded: an unknown command
 type counts as ``other``; an unknown result or cause is not counted but
 recorded as a sample error. The environment label is the exporter's own:
 one host runs in one environment.
+
+A stream that cannot be read (say ``executions.jsonl`` created by root,
+mode 0600) is logged once with its file and the permission missing, counted
+as an ``evidence_record`` sample error on every pass that fails, and tried
+again on the next. Once the file is fixed, counting resumes where it
+stopped (at the end of the file, for a stream unreadable since the start).
+Stall detection never waits on it.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from exporter.contract import (
 )
 from exporter.evidence import EvidenceTail, Record
 from exporter.evidence.events import KIND_KEY
+from exporter.evidence.permissions import read_denial
 from exporter.metrics import ExporterMetrics
 from exporter.settings import Scope
 
@@ -57,14 +65,15 @@ class ExecutionFollower:
         self._metrics = metrics
         self._executions = EvidenceTail(directory, EXECUTION_STREAM)
         self._stalls = EvidenceTail(directory, STALL_STREAM)
+        self._unreadable: set[str] = set()  # streams whose last poll failed
 
     def poll(self, scope: Scope) -> int:
         """Count the events written since the last poll; how many counted."""
         counted = 0
-        for record in self._executions.poll():
+        for record in self._read(self._executions):
             if _foreign(record, EXECUTION_KIND):
                 counted += self._execution(record, scope)
-        for record in self._stalls.poll():
+        for record in self._read(self._stalls):
             if _foreign(record, STALL_KIND):
                 counted += self._stall(record, scope)
         return counted
@@ -72,6 +81,25 @@ class ExecutionFollower:
     def close(self) -> None:
         self._executions.close()
         self._stalls.close()
+
+    def _read(self, tail: EvidenceTail) -> list[Record]:
+        """The tail's new records; none while it cannot be read."""
+        try:
+            records = tail.poll()
+        except OSError as error:
+            self._metrics.count_sample_error("evidence_record")
+            if tail.stream not in self._unreadable:
+                self._unreadable.add(tail.stream)
+                logger.warning(
+                    "evidence unreadable, retrying every pass stream=%s error=%s",
+                    tail.stream,
+                    _explain(error),
+                )
+            return []
+        if tail.stream in self._unreadable:
+            self._unreadable.discard(tail.stream)
+            logger.info("evidence readable again stream=%s", tail.stream)
+        return records
 
     def _execution(self, record: Record, scope: Scope) -> int:
         result = record.get(RESULT)
@@ -99,6 +127,13 @@ class ExecutionFollower:
         )
         self._metrics.count_sample_error("evidence_record")
         return 0
+
+
+def _explain(error: OSError) -> str:
+    """The file and what is wrong with it, worded as the CLI words it."""
+    if isinstance(error, PermissionError) and error.filename:
+        return str(read_denial(error))
+    return f"{error.filename}: {error.strerror or error}"
 
 
 def _foreign(record: Record, kind: str) -> bool:

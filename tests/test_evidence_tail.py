@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 from exporter.config.model import Rotation
 from exporter.contract import EXECUTION_STREAM
@@ -13,6 +20,7 @@ SEAL_EVERY_APPEND = Rotation(
     max_file_bytes=1, max_total_bytes=1 << 40, retention_days=14
 )
 ROOMY = Rotation(max_file_bytes=1 << 30, max_total_bytes=1 << 40, retention_days=14)
+NOBODY = 65534
 
 
 def _append(writer: EvidenceWriter, *numbers: int) -> None:
@@ -100,3 +108,91 @@ def test_tail_waits_for_a_stream_that_does_not_exist_yet(tmp_path):
         _append(writer, 1)
     assert _numbers(tail.poll()) == [1]
     tail.close()
+
+
+# The scenarios below need a file its reader is denied, which root never
+# is: each runs in a child that drops to nobody after its imports and
+# prints what every poll returned (or the error it raised).
+AS_NOBODY = """
+import json, os, sys
+from pathlib import Path
+from exporter.config.model import Rotation
+from exporter.contract import EXECUTION_STREAM
+from exporter.evidence import EvidenceTail, EvidenceWriter, rotate
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+directory = Path(sys.argv[1])
+active = directory / "executions.jsonl"
+writer = EvidenceWriter(directory, Rotation(1 << 30, 1 << 40, 14), host="h",
+                        environment="ci")
+polls = []
+
+def append(n):
+    assert writer.append(EXECUTION_STREAM, "execution", "pytest", {"n": n})
+
+def poll(tail):
+    try:
+        polls.append([record["n"] for record in tail.poll()])
+    except OSError as error:
+        polls.append(type(error).__name__)
+
+%s
+print(json.dumps(polls))
+"""
+
+DENIED_AFTER_A_ROTATION = """
+tail = EvidenceTail(directory, EXECUTION_STREAM)
+append(1)
+poll(tail)
+append(2)
+rotate(directory, Rotation(1, 1 << 40, 14))
+append(3)
+active.chmod(0)
+poll(tail)
+poll(tail)
+active.chmod(0o600)
+poll(tail)
+poll(tail)
+"""
+
+DENIED_FROM_THE_START = """
+append(1)
+directory.chmod(0)
+tail = EvidenceTail(directory, EXECUTION_STREAM)
+poll(tail)
+directory.chmod(0o700)
+poll(tail)
+append(2)
+poll(tail)
+"""
+
+
+@pytest.mark.parametrize(
+    ("scenario", "polls"),
+    [
+        (
+            DENIED_AFTER_A_ROTATION,
+            [[1], "PermissionError", "PermissionError", [2, 3], []],
+        ),
+        (DENIED_FROM_THE_START, ["PermissionError", [], [2]]),
+    ],
+    ids=["denied-after-a-rotation", "denied-from-the-start"],
+)
+def test_a_denied_file_raises_and_the_next_poll_resumes(scenario, polls):
+    base = Path(tempfile.mkdtemp(prefix="evidence-tail-"))
+    try:
+        base.chmod(0o755)
+        directory = base / "evidence"
+        directory.mkdir(mode=0o700)
+        os.chown(directory, NOBODY, NOBODY)
+        result = subprocess.run(
+            [sys.executable, "-c", AS_NOBODY % scenario, str(directory)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            check=False,
+        )
+    finally:
+        shutil.rmtree(base)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == polls

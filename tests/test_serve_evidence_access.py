@@ -1,7 +1,9 @@
 """``serve`` and its evidence directory: created when missing; refused at
 start, in one line naming the directory and the permission, when the
-exporter could not use it at all. The suite runs as root, so the exporter
-runs in a child that drops to nobody after its imports."""
+exporter could not use it at all; a wrapper's stream it cannot read is
+warned about once, counted on every pass and read again once fixed, while
+sampling goes on. The suite runs as root, so the exporter runs in a child
+that drops to nobody after its imports."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from serve_support import config_text, new_marker
+from serve_support import config_text, new_marker, sample_value, scrape, wait_for
 
+from exporter.contract import EXECUTIONS_TOTAL, SAMPLE_ERRORS_TOTAL
+from exporter.evidence.events import build_event, encode_event
 from exporter.service import ExporterService, ServeOptions
 
 pytestmark = pytest.mark.slow
@@ -26,6 +31,7 @@ pytestmark = pytest.mark.slow
 NOBODY = 65534
 SERVE_AS_NOBODY = """
 import os, sys
+import encodings.idna  # binding the server looks its name up
 import exporter.commands.serve_cmd
 from exporter.cli import main
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
@@ -145,3 +151,61 @@ def test_a_missing_directory_is_created_owner_only_at_start(tmp_path: Path) -> N
     service.stop()
 
     assert stat.S_IMODE(evidence.stat().st_mode) == 0o700
+
+
+def test_an_unreadable_executions_file_is_warned_counted_and_retried(
+    shared_tmp: Path,
+) -> None:
+    evidence = shared_tmp / "evidence"
+    evidence.mkdir(mode=0o700)
+    os.chown(evidence, NOBODY, NOBODY)
+    executions = evidence / "executions.jsonl"
+    executions.write_bytes(b"")  # root's, mode 0600, as a root `run` leaves it
+    executions.chmod(0o600)
+    config = write_config(shared_tmp, evidence)
+
+    with nobody_exporter(config) as served:
+        wait_for(lambda: served.url is not None)
+        url = served.url
+        assert url is not None
+
+        def errors(reason: str) -> float | None:
+            return sample_value(scrape(url), SAMPLE_ERRORS_TOTAL, reason=reason)
+
+        wait_for(lambda: (errors("evidence_record") or 0) >= 3)  # every pass
+        warnings = [line for line in served.lines if " warning " in line]
+
+        os.chown(executions, NOBODY, NOBODY)
+        wait_for(lambda: any("evidence readable again" in x for x in served.lines))
+        with executions.open("ab") as stream:  # a wrapper's execution event
+            stream.write(_execution_event())
+        wait_for(lambda: executions_counted(scrape(url)) == 1)
+        internal = errors("internal")
+        assert served.stop() == 0
+
+    assert warnings == [
+        warnings[0].split(" warning ")[0]
+        + " warning exporter.executions: evidence unreadable, retrying every pass "
+        f"stream=executions error={executions}: read permission needed; "
+        "it is -rw------- owned by uid 0, running as uid 65534"
+    ]
+    assert internal == 0
+    assert "Traceback" not in "\n".join(served.lines)
+
+
+def executions_counted(text: str) -> float | None:
+    return sample_value(
+        text, EXECUTIONS_TOTAL, command_type="sleeper", result="success"
+    )
+
+
+def _execution_event() -> bytes:
+    event = build_event(
+        moment=datetime.now(UTC),
+        host="testhost",
+        environment="ci",
+        command_type="sleeper",
+        kind="execution",
+        fields={"result": "success", "duration_seconds": 1.5},
+    )
+    return encode_event(event)

@@ -6,10 +6,17 @@ When the followed file is no longer the stream's active file, a rotation
 has renamed it under the append lock, so no writer can add to it any more:
 the tail reads it to its end, then reads any file sealed after it (several
 rotations between two polls), then follows the new active file.
+
+A file that cannot be read (a permission, an I/O error) makes ``poll``
+raise its OSError, and the next poll carries on from where it stopped: the
+records read before the error come first, and nothing is read twice. A tail
+that cannot start at all (the directory or the active file cannot be read)
+starts on the first poll that can, at the end of the active file then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Final
@@ -41,16 +48,31 @@ class EvidenceTail:
         self._previous = _BEFORE_ANY  # the last file read to its end
         self._splitter = LineSplitter()
         self._skip_first_line = False
-        self._start(from_start)
+        self._carried: list[Record] = []  # read before a poll's error
+        self._started = False
+        with contextlib.suppress(OSError):  # the first poll tries again
+            self._start(from_start)
 
     def poll(self) -> list[Record]:
-        records: list[Record] = []
+        """The records completed since the last poll; an OSError when a file
+        cannot be read (the next poll resumes)."""
+        if not self._started:
+            self._start(from_start=False)
+        records, self._carried = self._carried, []
+        try:
+            self._collect(records)
+        except OSError:
+            self._carried = records
+            raise
+        return records
+
+    def _collect(self, records: list[Record]) -> None:
         while True:
             if self._fd is None and not self._follow_active(records):
-                return records
+                return
             self._read_held(records)
             if _identity_at(self._path) == self._identity:
-                return records
+                return
             self._read_held(records)  # renamed: this read reaches its true end
             self._close_held()
 
@@ -61,19 +83,21 @@ class EvidenceTail:
 
     def _start(self, from_start: bool) -> None:
         sealed = self._sealed_with_identities()
-        self._previous = sealed[-1][1] if sealed else _BEFORE_ANY
         try:
             fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
+            fd = None
+        self._previous = sealed[-1][1] if sealed else _BEFORE_ANY
+        self._started = True
+        if fd is None:
             return
+        self._hold(fd)
         if from_start:
-            self._hold(fd)
             return
         size = os.fstat(fd).st_size
         os.lseek(fd, size, os.SEEK_SET)
         # A line in progress began before us: it is not a new record.
         self._skip_first_line = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
-        self._hold(fd)
 
     def _follow_active(self, records: list[Record]) -> bool:
         """Read the files sealed since the last one read, then hold the
@@ -82,8 +106,13 @@ class EvidenceTail:
             fd: int | None = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             fd = None
-        identity = None if fd is None else _identity_of(fd)
-        self._read_sealed_since_previous(records, stop_at=identity)
+        try:
+            identity = None if fd is None else _identity_of(fd)
+            self._read_sealed_since_previous(records, stop_at=identity)
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+            raise
         if fd is None:
             return False
         self._hold(fd)
@@ -128,7 +157,7 @@ class EvidenceTail:
             if identity == stop_at:
                 return
             reader = RecordReader(path)
-            records.extend(reader)
+            records.extend(list(reader))  # whole, or not at all on an error
             self.torn += reader.torn
             self._previous = identity
 
