@@ -54,6 +54,7 @@ def alertmanager_config(out: Path) -> str:
     cases = routingtests.load(out / names.ROUTING_TESTS)
     routingtests.run(config, cases)
     rule_files = sorted((out / names.RULES_DIR).glob("*.yml"))
+    rule_files += sorted((out / names.K8S_DIR).glob("*.yml"))
     with tempfile.TemporaryDirectory(prefix="rulegen-") as scratch:
         data = Path(scratch) / "notification.json"
         firing = notifications.firing_notification(rule_files, "check")
@@ -63,7 +64,15 @@ def alertmanager_config(out: Path) -> str:
     return (
         f"amtool: {names.ALERTMANAGER_CONFIG} valid, {len(cases)} routing tests "
         f"pass, {len(notifications.CALLED)} notification templates render "
-        f"{len(firing['alerts'])} alerts"
+        + _rendered(len(firing["alerts"]))
+    )
+
+
+def _rendered(alerts: int) -> str:
+    if alerts:
+        return f"{alerts} alerts"
+    return (
+        f"with no alerts (no alerting rule under {names.RULES_DIR} or {names.K8S_DIR})"
     )
 
 

@@ -49,6 +49,19 @@ ALERTMANAGER_DIR = "alertmanager"
 DASHBOARDS_DIR = "dashboards"
 RUNBOOKS_DIR = "docs/runbooks"
 
+# Every directory a build writes to, in either rule format. A build owns
+# them all: a generated file in one that this build did not write (an SLO
+# renamed, the other rule format) is stale and removed.
+OUTPUT_DIRS = (
+    RULES_DIR,
+    TESTS_DIR,
+    K8S_DIR,
+    ALERTMANAGER_DIR,
+    f"{ALERTMANAGER_DIR}/templates",
+    DASHBOARDS_DIR,
+    RUNBOOKS_DIR,
+)
+
 # Gauge alerts: one group of their own. An SLO name cannot hold '_', so the
 # file names never meet an SLO's.
 GAUGE_GROUP = "gauge-alerts"

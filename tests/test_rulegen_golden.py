@@ -32,13 +32,20 @@ def tree(directory: Path) -> dict[str, str]:
 
 
 def build(out: Path) -> str:
-    """Both rule formats of ./spec.yaml under ``out``; the warnings printed."""
-    printed = []
+    """Both rule formats of ./spec.yaml, each built alone (a build removes
+    the other format's files), merged under ``out``; the warnings printed."""
+    printed, built = [], {}
     for rule_format in ("prometheus", "k8s"):
-        arguments = ["build", "spec.yaml", "--out", str(out), "--format", rule_format]
+        alone = out.parent / f"{out.name}-{rule_format}"
+        arguments = ["build", "spec.yaml", "--out", str(alone), "--format", rule_format]
         result = CliRunner().invoke(main, arguments)
         assert result.exit_code == 0, result.output
         printed.append(result.stderr)
+        files = tree(alone)
+        shared = files.keys() & built.keys()
+        assert {p: files[p] for p in shared} == {p: built[p] for p in shared}
+        built |= files
+        shutil.copytree(alone, out, dirs_exist_ok=True)
     assert printed[0] == printed[1]
     return printed[0]
 

@@ -1,5 +1,7 @@
-"""``rulegen build`` writing its output: a directory it cannot write is one
-line naming the path and the reason (exit 2), never a traceback."""
+"""``rulegen build`` writing its output: a build owns every directory a
+build writes to, so switching the rule format leaves no rule deployed twice;
+a directory it cannot write is one line naming the path and the reason
+(exit 2), never a traceback."""
 
 from __future__ import annotations
 
@@ -13,10 +15,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from rulegen import names
+from rulegen.build import RULE_FORMATS, generate
+from rulegen.check import alertmanager_config
 from rulegen.cli import main
+from rulegen.spec.loader import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "slo.yaml"
+GOLDEN_SPECS = sorted((ROOT / "tests" / "golden" / "rulegen").glob("*/spec.yaml"))
 
 # The suite runs as root, who may write anywhere: the build runs in a child
 # that drops to nobody after its imports (the interpreter may live where
@@ -106,4 +113,75 @@ def test_an_out_path_through_a_file_is_one_line(tmp_path):
     assert result.output == (
         f"rulegen: cannot create the directory {out / 'prometheus' / 'rules'}: "
         "Not a directory; the build stopped there\n"
+    )
+
+
+def build(out: Path, rule_format: str) -> None:
+    arguments = ["build", str(SPEC), "--out", str(out), "--format", rule_format]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+
+
+def files_under(directory: Path) -> list[str]:
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*.yml"))
+
+
+def test_building_k8s_after_prometheus_removes_the_rule_files(tmp_path):
+    build(tmp_path, "prometheus")
+    build(tmp_path, "k8s")
+
+    assert files_under(tmp_path / "prometheus") == ["k8s/runner-slos.yml"]
+
+
+def test_building_prometheus_after_k8s_removes_the_resource(tmp_path):
+    build(tmp_path, "k8s")
+    build(tmp_path, "prometheus")
+
+    assert not (tmp_path / names.K8S_DIR).exists()
+    assert "rules/stall-ratio.rules.yml" in files_under(tmp_path / "prometheus")
+
+
+def test_hand_written_rules_survive_a_format_switch(tmp_path):
+    build(tmp_path, "prometheus")
+    local = tmp_path / names.RULES_DIR / "local.rules.yml"
+    local.write_text("groups: []\n", encoding="utf-8")
+
+    build(tmp_path, "k8s")
+
+    assert files_under(tmp_path / "prometheus") == [
+        "k8s/runner-slos.yml",
+        "rules/local.rules.yml",
+    ]
+
+
+@pytest.mark.parametrize("spec_path", GOLDEN_SPECS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("rule_format", sorted(RULE_FORMATS))
+def test_every_generated_file_lies_in_a_directory_the_build_owns(
+    spec_path, rule_format
+):
+    spec, _ = load_spec(spec_path)
+
+    directories = {str(a.path.parent) for a in generate(spec, rule_format)}
+
+    assert directories - set(names.OUTPUT_DIRS) == set()
+
+
+def test_check_renders_the_alerts_of_a_prometheusrule(tmp_path):
+    build(tmp_path, "k8s")
+
+    assert alertmanager_config(tmp_path) == (
+        "amtool: alertmanager/alertmanager.yml valid, 10 routing tests pass, "
+        "3 notification templates render 7 alerts"
+    )
+
+
+def test_check_says_plainly_when_there_are_no_alerts_to_render(tmp_path):
+    build(tmp_path, "prometheus")
+    for rules in (tmp_path / names.RULES_DIR).glob("*.yml"):
+        rules.write_text("groups: []\n", encoding="utf-8")
+
+    assert alertmanager_config(tmp_path) == (
+        "amtool: alertmanager/alertmanager.yml valid, 10 routing tests pass, "
+        "3 notification templates render with no alerts (no alerting rule under "
+        "prometheus/rules or prometheus/k8s)"
     )

@@ -46,11 +46,13 @@ def aggregation_labels(spec: Spec) -> list[str]:
 
 def firing_notification(rule_files: list[Path], receiver: str) -> dict[str, Any]:
     """The notification data Alertmanager would pass to the templates with
-    every alert of ``rule_files`` firing (their labels and annotations)."""
+    every alert of ``rule_files`` firing (their labels and annotations);
+    a file may be a PrometheusRule resource."""
     alerts = []
     yaml = YAML(typ="safe")
     for path in rule_files:
-        for group in yaml.load(path.read_text(encoding="utf-8"))["groups"]:
+        document = yaml.load(path.read_text(encoding="utf-8"))
+        for group in _groups(document):
             alerts += [_alert(rule) for rule in group["rules"] if "alert" in rule]
     return {
         "receiver": receiver,
@@ -65,6 +67,11 @@ def firing_notification(rule_files: list[Path], receiver: str) -> dict[str, Any]
 
 def write_notification(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _groups(document: dict[str, Any]) -> Any:
+    """A rule file's groups, or a PrometheusRule resource's."""
+    return document["groups"] if "groups" in document else document["spec"]["groups"]
 
 
 def _alert(rule: dict[str, Any]) -> dict[str, Any]:
