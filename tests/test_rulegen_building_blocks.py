@@ -90,6 +90,15 @@ def test_numbers_are_written_plainly(number, text):
     assert decimals.render(number) == text
 
 
+def test_the_longest_duration_is_prometheus_int64_nanoseconds():
+    longest = durations.parse("106751d23h47m16s")
+
+    assert longest == durations.LONGEST
+    assert durations.render(longest) in durations.LONGEST_TEXT
+    assert longest.total_seconds() * 10**9 <= 2**63 - 1
+    assert (longest.total_seconds() + 1) * 10**9 > 2**63 - 1
+
+
 def test_durations_round_trip_in_promql_spelling():
     assert durations.render(durations.parse("90m")) == "1h30m"
     assert durations.render(timedelta(hours=1) - timedelta(minutes=2.5)) == "57m30s"

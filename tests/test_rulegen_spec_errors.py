@@ -120,6 +120,50 @@ CASES = {
             f"accepted: {OBJECTIVE}"
         ],
     ),
+    "objective-quoted": (
+        ("objective: 0.98", 'objective: "0.98"'),
+        [
+            "spec.yaml:5:16: slos[0].objective: '0.98' is text, not a number; "
+            f"accepted: {OBJECTIVE}"
+        ],
+    ),
+    "threshold-seconds-quoted": (
+        (
+            "    sli:\n      events_ratio:\n"
+            '        bad: spark_runner_stalls_total{service="runner"}\n'
+            '        total: spark_runner_executions_total{service="runner"}\n',
+            "    sli:\n      latency:\n        histogram: job_seconds\n"
+            "        threshold_seconds: '60'\n",
+        ),
+        [
+            "spec.yaml:10:28: slos[0].sli.latency.threshold_seconds: '60' is "
+            "text, not a number; accepted: a number greater than 0"
+        ],
+    ),
+    "period-too-long": (
+        ("objective: 0.98\n", "objective: 0.98\n    period: 99999999999999d\n"),
+        [
+            "spec.yaml:6:13: slos[0].period: '99999999999999d' is too long; "
+            "accepted: at most 106751d23h47m16s (about 292 years, Prometheus's "
+            "longest)"
+        ],
+    ),
+    "period-one-second-too-long": (
+        ("objective: 0.98\n", "objective: 0.98\n    period: 106751d23h47m17s\n"),
+        [
+            "spec.yaml:6:13: slos[0].period: '106751d23h47m17s' is too long; "
+            "accepted: at most 106751d23h47m16s (about 292 years, Prometheus's "
+            "longest)"
+        ],
+    ),
+    "period-a-number-too-large-for-its-unit": (
+        ("objective: 0.98\n", "objective: 0.98\n    period: 5000000000s\n"),
+        [
+            "spec.yaml:6:13: slos[0].period: '5000000000s' is not a duration "
+            "(5000000000s is more than 4294967295 of one unit; write it in a "
+            f"larger unit); accepted: {ACCEPTED_DURATION}"
+        ],
+    ),
     "window-not-a-duration": (
         ("long_window: 5m", "long_window: 5 minutes"),
         [

@@ -138,35 +138,32 @@ def choice(options: tuple[str, ...]) -> Parser[str | None]:
 
 
 def duration(src: Source, path: KeyPath, value: Any) -> timedelta | None:
+    accepted = durations.ACCEPTED
     if not isinstance(value, str):
-        src.error(
-            path, f"{describe(value)} is not a duration; accepted: {durations.ACCEPTED}"
-        )
+        src.error(path, f"{describe(value)} is not a duration; accepted: {accepted}")
         return None
     try:
         parsed = durations.parse(value)
+    except durations.TooLongError:
+        src.error(path, f"{value!r} is too long; accepted: {durations.LONGEST_TEXT}")
+        return None
     except ValueError as exc:
-        src.error(
-            path,
-            f"{value!r} is not a duration ({exc}); accepted: {durations.ACCEPTED}",
-        )
+        src.error(path, f"{value!r} is not a duration ({exc}); accepted: {accepted}")
         return None
     if parsed.microseconds:
-        src.error(
-            path, f"{value!r} is not whole seconds; accepted: {durations.ACCEPTED}"
-        )
+        src.error(path, f"{value!r} is not whole seconds; accepted: {accepted}")
         return None
     return parsed
 
 
 def objective(src: Source, path: KeyPath, value: Any) -> Decimal | None:
+    accepted = "the objective as a ratio strictly between 0 and 1, such as 0.98 for 98%"
     number = _decimal(value)
+    if isinstance(value, str):
+        src.error(path, f"{value!r} is text, not a number; accepted: {accepted}")
+        return None
     if number is None or not 0 < number < 1:
-        src.error(
-            path,
-            f"{describe(value)} is outside (0, 1); accepted: the objective as a "
-            "ratio strictly between 0 and 1, such as 0.98 for 98%",
-        )
+        src.error(path, f"{describe(value)} is outside (0, 1); accepted: {accepted}")
         return None
     return number
 
@@ -174,16 +171,24 @@ def objective(src: Source, path: KeyPath, value: Any) -> Decimal | None:
 def number(src: Source, path: KeyPath, value: Any) -> Decimal | None:
     found = _decimal(value)
     if found is None:
-        src.error(path, f"{describe(value)} is not a number")
+        src.error(path, _not_a_number(value, "a number"))
     return found
 
 
 def positive_number(src: Source, path: KeyPath, value: Any) -> Decimal | None:
     number = _decimal(value)
     if number is None or number <= 0:
-        src.error(path, f"{describe(value)} is not a number greater than 0")
+        src.error(path, _not_a_number(value, "a number greater than 0"))
         return None
     return number
+
+
+def _not_a_number(value: Any, wanted: str) -> str:
+    """Why ``value`` is not ``wanted``; text that looks like a number (a
+    quoted 0.98) is told apart."""
+    if isinstance(value, str):
+        return f"{value!r} is text, not a number; accepted: {wanted}"
+    return f"{describe(value)} is not {wanted}"
 
 
 def count(src: Source, path: KeyPath, value: Any) -> int | None:
