@@ -108,6 +108,17 @@ def test_a_control_character_is_named_with_its_line_and_column(tmp_path: Path) -
     )
 
 
+def test_a_key_left_without_a_value_is_reported_on_its_own_line() -> None:
+    text = edited("  stall_seconds: 300 #", "  stall_seconds: #")
+
+    _, problems = validate_text(text, name="c.yaml")
+
+    assert [str(p) for p in problems] == [
+        "c.yaml:21:3: timeouts.stall_seconds: got null; expected a whole number "
+        "from 2 to 86400"
+    ]
+
+
 def test_a_billion_laughs_config_is_refused_at_its_alias(tmp_path: Path) -> None:
     # Nine levels would expand to 387 million values: reload reads it too.
     lines = ["a: &a [" + ", ".join(["x"] * 9) + "]"]

@@ -164,3 +164,19 @@ def test_a_tag_without_a_constructor_is_unreadable_not_a_traceback(text, column,
     )
     assert tag in problem.message
     assert problem.message.endswith("; expected plain YAML without tags")
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "mark"),
+    [
+        pytest.param("a:\n  b:\n  c: 1\n", ("a", "b"), Mark(2, 3), id="block"),
+        pytest.param("a: # later\n\nb: 1\n", ("a",), Mark(1, 1), id="comment"),
+        pytest.param("{a: , b: 1}\n", ("a",), Mark(1, 2), id="flow"),
+        pytest.param("a: ~\nb: 1\n", ("a",), Mark(1, 4), id="written-null"),
+        pytest.param("a:\n  -\n  - 1\n", ("a", 0), Mark(2, 4), id="list-item"),
+    ],
+)
+def test_a_value_left_out_stands_at_its_key(text, path, mark):
+    doc = load_text(text)
+
+    assert doc.mark(path) == mark

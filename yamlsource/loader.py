@@ -220,6 +220,8 @@ class _Builder:
             first_seen[key] = at
             self.doc.key_marks[(*path, key)] = at
             result[key] = self.build(value_node, (*path, key))
+            if _left_out(value_node):
+                self.doc.marks[(*path, key)] = at
         return result
 
     def _scalar(self, node: ScalarNode, path: KeyPath) -> Any:
@@ -236,6 +238,12 @@ class _Builder:
         self.doc.problems.append(
             Problem(self.doc.file, mark.line, mark.column, format_path(path), message)
         )
+
+
+def _left_out(node: Node) -> bool:
+    """``key:`` and no value: a null that ruamel places where the next token
+    starts, often the next line, so it is reported at its key instead."""
+    return isinstance(node, ScalarNode) and node.style is None and node.value == ""
 
 
 def _trap(raw: str) -> str | None:
