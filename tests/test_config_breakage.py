@@ -90,7 +90,7 @@ def test_an_oversized_file_is_unreadable_not_a_memory_error(
     assert code == 2
     assert lines == [
         f"config: {path} (from the command line)",
-        f"{path}:1:1: (document): larger than 1 MiB; expected a hand-written file",
+        f"{path}:1:1: (document): larger than 256 KiB; expected a hand-written file",
         f"unreadable: {path}",
     ]
 

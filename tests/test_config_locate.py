@@ -243,7 +243,12 @@ UNREADABLE = [
         "for the tag 'tag:yaml.org,2002:python/name:os.system'",
     ),
     ("custom-tag", "a: !vault x\n", "1:4: (document): not loadable YAML"),
-    ("not-utf8", b"a: \xff\xfe\n", "1:1: (document): not UTF-8 text"),
+    ("not-utf8", b"a: \xff\xfe\n", "1:4: (document): not UTF-8 text: byte 0xff"),
+    (
+        "not-utf8-later",
+        "a: 1\nbé: \n".encode() + b"  x\xc3\n",
+        "3:4: (document): not UTF-8 text: byte 0xc3",
+    ),
 ]
 
 

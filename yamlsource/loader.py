@@ -37,8 +37,9 @@ YAML11_BOOLEANS = frozenset(
 SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 OCTAL_LOOKING = re.compile(r"^[-+]?(0[0-9_]+|0o[0-7_]+)$")
 TAGS = "expected plain YAML without tags"
-# Hand-written YAML is kilobytes; more is a wrong file (or /dev/zero).
-MAX_FILE_BYTES = 1024 * 1024
+# Hand-written YAML is kilobytes; more is a wrong file (or /dev/zero). The
+# pure-Python parser takes about 3 s for this much.
+MAX_FILE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ def load_file(path: Path | str) -> Document:
     except IsADirectoryError:
         raise _unreadable(name, "is a directory, expected a YAML file") from None
     except UnicodeDecodeError as exc:
-        raise _unreadable(name, f"not UTF-8 text ({exc.reason})") from None
+        raise _not_utf8(name, exc) from None
     except OSError as exc:
         raise _unreadable(name, exc.strerror or str(exc)) from None
     if text is None:
-        limit = f"{MAX_FILE_BYTES // 1024**2} MiB"
+        limit = f"{MAX_FILE_BYTES // 1024} KiB"
         raise _unreadable(name, f"larger than {limit}; expected a hand-written file")
     return load_text(text, name)
 
@@ -178,6 +179,16 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 def _unreadable(name: str, reason: str) -> UnreadableError:
     return UnreadableError([Problem(name, 1, 1, "(document)", reason)])
+
+
+def _not_utf8(name: str, exc: UnicodeDecodeError) -> UnreadableError:
+    """Point at the first byte that is not UTF-8."""
+    before = exc.object[: exc.start].decode("utf-8")
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    byte = exc.object[exc.start]
+    reason = f"not UTF-8 text: byte 0x{byte:02x} ({exc.reason}); expected a UTF-8 file"
+    return UnreadableError([Problem(name, line, column, "(document)", reason)])
 
 
 class _Builder:
