@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -96,16 +94,6 @@ from exporter.cli import main
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 main(sys.argv[1:])
 """
-
-
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    base = Path(tempfile.mkdtemp(prefix="evidence-cli-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base)
 
 
 def test_permission_error_is_one_line_and_a_nonzero_exit(shared_tmp):

@@ -10,8 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,23 +39,17 @@ main(sys.argv[1:])
 
 
 @pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A directory nobody can reach, holding a spec and a config whose
-    logging.evidence_dir is ``evidence`` in it (pytest's tmp_path is
-    root's)."""
-    base = Path(tempfile.mkdtemp(prefix="evidence-denied-"))
-    base.chmod(0o755)
+def shared_tmp(shared_tmp: Path) -> Path:
+    """The shared directory, holding a spec and a config whose
+    logging.evidence_dir is ``evidence`` in it."""
     config = shipped_config_path().read_text()
     assert "  evidence_dir: evidence/runner\n" in config
-    config = config.replace("evidence/runner", str(base / "evidence"))
-    (base / "runner.yaml").write_text(config)
-    shutil.copyfile(SHIPPED_SPEC, base / "slo.yaml")
+    config = config.replace("evidence/runner", str(shared_tmp / "evidence"))
+    (shared_tmp / "runner.yaml").write_text(config)
+    shutil.copyfile(SHIPPED_SPEC, shared_tmp / "slo.yaml")
     for name in ("runner.yaml", "slo.yaml"):
-        (base / name).chmod(0o644)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base)
+        (shared_tmp / name).chmod(0o644)
+    return shared_tmp
 
 
 @pytest.fixture

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from exporter.config.model import Rotation
 from exporter.contract import AUDIT_STREAM, EXECUTION_STREAM
@@ -44,17 +39,6 @@ except WatchdogError as error:
     print(error)
     sys.exit(error.exit_code)
 """
-
-
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A temporary directory another user can reach (pytest's is root's)."""
-    base = Path(tempfile.mkdtemp(prefix="evidence-perm-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base)
 
 
 def _evidence(directory: Path) -> None:

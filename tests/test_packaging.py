@@ -111,7 +111,7 @@ def test_workflow_jobs_run_steps_with_pinned_actions(workflow):
 
 
 def test_workflows_cover_pull_requests_and_weekly_schedules():
-    triggers = {path.stem: load_yaml(path)["on"] for path in WORKFLOWS}  # type: ignore[index]
+    triggers = {path.stem: load_yaml(path)["on"] for path in WORKFLOWS}
 
     assert "pull_request" in triggers["checks"]
     assert "pull_request" in triggers["security"]

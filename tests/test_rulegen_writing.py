@@ -8,8 +8,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,16 +41,11 @@ main(sys.argv[1:], prog_name="rulegen")
 
 
 @pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A temporary directory nobody can reach (pytest's is root's)."""
-    base = Path(tempfile.mkdtemp(prefix="rulegen-write-"))
-    base.chmod(0o755)
-    shutil.copy(SPEC, base / "slo.yaml")
-    (base / "slo.yaml").chmod(0o644)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base)
+def shared_tmp(shared_tmp: Path) -> Path:
+    """The shared directory, holding the spec."""
+    shutil.copy(SPEC, shared_tmp / "slo.yaml")
+    (shared_tmp / "slo.yaml").chmod(0o644)
+    return shared_tmp
 
 
 def build_as_nobody(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -8,11 +8,9 @@ that drops to nobody after its imports."""
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,17 +35,6 @@ from exporter.cli import main
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 main(sys.argv[1:])
 """
-
-
-@pytest.fixture
-def shared_tmp() -> Iterator[Path]:
-    """A directory nobody can reach (pytest's tmp_path is root's)."""
-    base = Path(tempfile.mkdtemp(prefix="serve-evidence-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base)
 
 
 def write_config(base: Path, evidence: Path) -> Path:

@@ -167,7 +167,9 @@ def test_members_ignoring_sigterm_get_sigkill(marker: str) -> None:
     fields = report.to_fields()
     assert fields["root"] == f"{root.pid}@{root.start_time}"
     assert fields["survivors"] == []
-    signals = [batch["signal"] for batch in fields["signals"]]  # type: ignore[attr-defined]
+    batches = fields["signals"]
+    assert isinstance(batches, list)
+    signals = [batch["signal"] for batch in batches]
     assert signals[-1] == "SIGKILL"
 
 
