@@ -98,24 +98,15 @@ def _refused_with(result: subprocess.CompletedProcess[str], line: str) -> None:
     assert result.stderr.splitlines()[-1] == f"runner-watchdog: {line}"
 
 
+@pytest.mark.parametrize("given_by", ["config", "dir"])
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_a_directory_of_roots_is_named_with_read_and_search(evidence, command):
+def test_a_directory_of_roots_is_named_with_read_and_search(
+    evidence, command, given_by
+):
     os.chown(evidence, 0, 0)
+    extra = ("--dir", str(evidence)) if given_by == "dir" else ()
 
-    result = _as_nobody(evidence.parent, command)
-
-    _refused_with(
-        result,
-        f"{evidence}: read and search permission needed; it is {DIRECTORY_MODE}, "
-        "running as uid 65534",
-    )
-
-
-@pytest.mark.parametrize("command", list(COMMANDS))
-def test_a_directory_given_by_dir_is_named_the_same_way(evidence, command):
-    os.chown(evidence, 0, 0)
-
-    result = _as_nobody(evidence.parent, command, "--dir", str(evidence))
+    result = _as_nobody(evidence.parent, command, *extra)
 
     _refused_with(
         result,

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from ruamel.yaml.error import YAMLError, YAMLWarning
+from ruamel.yaml.error import YAMLWarning
 
 from exporter.config.errors import ConfigUnreadable
 from yamlsource import Document, Problem, UnreadableError, load_file, load_text
@@ -34,8 +34,6 @@ def _guarded(name: str, load: Callable[[], Document]) -> Document:
             doc = load()
         except UnreadableError as exc:
             raise ConfigUnreadable(name, exc.problems) from None
-        except (YAMLError, RecursionError) as exc:
-            raise ConfigUnreadable(name, [_not_loadable(name, exc)]) from None
     for warning in caught:
         if isinstance(warning.message, YAMLWarning):
             doc.problems.append(_warned(name, warning.message))
@@ -44,16 +42,6 @@ def _guarded(name: str, load: Callable[[], Document]) -> Document:
                 warning.message, warning.category, warning.filename, warning.lineno
             )
     return doc
-
-
-def _not_loadable(name: str, exc: BaseException) -> Problem:
-    """yamlsource builds values after parsing; a tag it cannot construct
-    (``!!python/name``, ``!custom``) or absurd nesting fails there."""
-    mark = getattr(exc, "problem_mark", None)
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    reason = getattr(exc, "problem", None) or type(exc).__name__
-    message = f"not loadable YAML: {reason}; expected plain YAML without tags"
-    return Problem(name, line, column, "(document)", message)
 
 
 def _warned(name: str, warning: YAMLWarning) -> Problem:
